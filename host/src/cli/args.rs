@@ -1,0 +1,174 @@
+//! The command-line interface, declared with clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cli::units::{parse_duration, parse_size};
+
+/// Finds the CI/CD pipeline configurations that let an attacker run code or steal credentials.
+///
+/// Rules live in sandboxed WebAssembly rule packs: one per CI platform is built in, and
+/// third-party packs load with --pack.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More log output on stderr (-v info, -vv debug; SLUICE_LOG overrides).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan directories or files for insecure pipeline configurations.
+    #[command(after_long_help = SCAN_HELP)]
+    Scan(ScanArgs),
+    /// List the rule packs (built-in and --pack) with version, platform and rule count.
+    Packs(PackArgs),
+    /// List every rule of every pack with its default severity and title.
+    Rules(PackArgs),
+}
+
+const SCAN_HELP: &str = "\
+Exit codes:
+  0  no finding at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage, I/O or pack errors, files that could not be analysed, or nothing to scan
+     (an incomplete scan is never reported as clean)
+
+Examples:
+  sluice scan .                                   scan the current repository
+  sluice scan --format sarif --output sluice.sarif .
+  sluice scan --platform github-actions corpus/   treat every YAML file as a workflow
+  sluice scan --pack my-rules.wasm .              add a third-party rule pack";
+
+/// Options shared by every command that loads packs.
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// Load a third-party rule pack (a WebAssembly component). Repeatable.
+    #[arg(long = "pack", value_name = "FILE.wasm")]
+    pub packs: Vec<PathBuf>,
+
+    /// Wall-clock limit for one pack call.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub pack_timeout: Duration,
+
+    /// Memory limit for one pack call.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    pub pack_memory: u64,
+
+    /// Directory for compiled packs [default: $XDG_CACHE_HOME/sluice or ~/.cache/sluice].
+    #[arg(long, value_name = "DIR", env = "SLUICE_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile packs every time instead of using the on-disk cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Directories or files to scan.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Treat every YAML/Groovy file under PATH as input for this platform's pack, whatever
+    /// its name (e.g. github-actions).
+    #[arg(long, value_name = "ID")]
+    pub platform: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+
+    /// Leave out findings below this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub min_severity: Option<SeverityArg>,
+
+    /// Files larger than this are reported as errors instead of scanned.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Colour for the table format.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    #[command(flatten)]
+    pub packs: PackArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// rustc-style diagnostics with the source line.
+    Table,
+    /// Machine-readable JSON (`version`, `findings`, `errors`, `summary`).
+    Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for sluice::pack::types::Severity {
+    fn from(s: SeverityArg) -> Self {
+        use sluice::pack::types::Severity;
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    /// Findings never fail the run (errors still exit 2).
+    Never,
+}
+
+impl FailOn {
+    pub fn threshold(self) -> Option<sluice::pack::types::Severity> {
+        let severity = match self {
+            FailOn::Info => SeverityArg::Info,
+            FailOn::Low => SeverityArg::Low,
+            FailOn::Medium => SeverityArg::Medium,
+            FailOn::High => SeverityArg::High,
+            FailOn::Critical => SeverityArg::Critical,
+            FailOn::Never => return None,
+        };
+        Some(severity.into())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,291 @@
+//! Walking the paths the user gave, honouring `.gitignore`, and reading the files some pack
+//! wants. Every file that is skipped for a reason the user should know about (too large, not
+//! UTF-8, a symlink leaving the tree, unreadable) becomes an error entry: nothing is dropped
+//! silently.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+use crate::report::{ErrorKind, ScanError};
+use crate::scan::matcher::PackMatcher;
+
+/// How files are collected.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Files larger than this are reported instead of read.
+    pub max_file_size: u64,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            max_file_size: 1024 * 1024,
+        }
+    }
+}
+
+/// One file some pack will read.
+#[derive(Debug, Clone)]
+pub struct CollectedFile {
+    /// Path relative to the repository root, `/`-separated: what packs and fingerprints see.
+    pub relative: String,
+    /// Path as the user should see it (relative to where they ran sluice when possible).
+    pub display: String,
+    pub content: String,
+    /// Indices (into the matcher list) of the packs that read this file.
+    pub packs: Vec<usize>,
+}
+
+/// The files of one root (a repository or directory the user named).
+#[derive(Debug, Clone)]
+pub struct CollectedRoot {
+    /// The directory paths are relative to.
+    pub root: PathBuf,
+    pub files: Vec<CollectedFile>,
+}
+
+/// Everything collected from all paths.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub roots: Vec<CollectedRoot>,
+    pub errors: Vec<ScanError>,
+    /// Files looked at (matched or not), to say what was searched when nothing matched.
+    pub files_seen: usize,
+}
+
+/// Collects the files under `paths` that any of `matchers` wants.
+pub fn collect(paths: &[PathBuf], matchers: &[PackMatcher], options: &CollectOptions) -> Collected {
+    let mut collected = Collected::default();
+    for path in paths {
+        match fs::metadata(path) {
+            Err(e) => collected.errors.push(ScanError::new(
+                ErrorKind::Io,
+                format!("cannot read {}: {e}", path.display()),
+            )
+            .path(path.display().to_string())),
+            Ok(meta) if meta.is_dir() => {
+                let root = collect_dir(path, matchers, options, &mut collected);
+                collected.roots.push(root);
+            }
+            Ok(_) => {
+                let root = collect_single_file(path, matchers, options, &mut collected);
+                collected.roots.push(root);
+            }
+        }
+    }
+    collected
+}
+
+fn collect_dir(
+    root: &Path,
+    matchers: &[PackMatcher],
+    options: &CollectOptions,
+    collected: &mut Collected,
+) -> CollectedRoot {
+    let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(false)
+        .sort_by_file_name(Ord::cmp)
+        .filter_entry(|entry| entry.file_name() != ".git")
+        .build();
+    let mut files = Vec::new();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                collected
+                    .errors
+                    .push(ScanError::new(ErrorKind::Io, format!("while walking {}: {e}", root.display())));
+                continue;
+            }
+        };
+        let Some(file_type) = entry.file_type() else { continue };
+        if file_type.is_dir() {
+            continue;
+        }
+        let Some(relative) = relative_path(root, entry.path()) else { continue };
+        collected.files_seen += 1;
+        let packs = wanted_by(matchers, &relative);
+        if packs.is_empty() {
+            continue;
+        }
+        let display = display_path(entry.path());
+        if file_type.is_symlink() && !symlink_stays_inside(entry.path(), &canonical_root) {
+            collected.errors.push(
+                ScanError::new(
+                    ErrorKind::Io,
+                    "symbolic link points outside the scanned directory; not followed".to_owned(),
+                )
+                .path(display),
+            );
+            continue;
+        }
+        if let Some(content) = read_text(entry.path(), &display, options, &mut collected.errors) {
+            files.push(CollectedFile {
+                relative,
+                display,
+                content,
+                packs,
+            });
+        }
+    }
+    CollectedRoot {
+        root: root.to_owned(),
+        files,
+    }
+}
+
+/// A file named on the command line. Its repository root is the nearest enclosing directory
+/// under which some pack's patterns match it (so `sluice scan repo/.github/workflows/ci.yml`
+/// sees `.github/workflows/ci.yml`), searching up to the enclosing git repository.
+fn collect_single_file(
+    path: &Path,
+    matchers: &[PackMatcher],
+    options: &CollectOptions,
+    collected: &mut Collected,
+) -> CollectedRoot {
+    let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    collected.files_seen += 1;
+    let display = display_path(path);
+    let mut candidates = Vec::new();
+    for dir in absolute.ancestors().skip(1) {
+        candidates.push(dir);
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    let chosen = candidates.iter().find_map(|dir| {
+        let relative = relative_path(dir, &absolute)?;
+        let packs = wanted_by(matchers, &relative);
+        (!packs.is_empty()).then(|| (dir.to_path_buf(), relative, packs))
+    });
+    let Some((root, relative, packs)) = chosen else {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        collected.errors.push(
+            ScanError::new(
+                ErrorKind::Unmatched,
+                format!("no rule pack reads `{name}`; name its platform with --platform to scan it anyway"),
+            )
+            .path(display),
+        );
+        return CollectedRoot {
+            root: absolute.parent().unwrap_or_else(|| Path::new(".")).to_owned(),
+            files: Vec::new(),
+        };
+    };
+    let mut files = Vec::new();
+    if let Some(content) = read_text(path, &display, options, &mut collected.errors) {
+        files.push(CollectedFile {
+            relative,
+            display,
+            content,
+            packs,
+        });
+    }
+    CollectedRoot { root, files }
+}
+
+fn wanted_by(matchers: &[PackMatcher], relative: &str) -> Vec<usize> {
+    matchers
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.matches(relative))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn read_text(
+    path: &Path,
+    display: &str,
+    options: &CollectOptions,
+    errors: &mut Vec<ScanError>,
+) -> Option<String> {
+    let fail = |kind, message: String| ScanError::new(kind, message).path(display.to_owned());
+    match fs::metadata(path) {
+        Ok(meta) if meta.len() > options.max_file_size => {
+            errors.push(fail(
+                ErrorKind::TooLarge,
+                format!(
+                    "file is {} bytes, over the {}-byte limit (raise it with --max-file-size)",
+                    meta.len(),
+                    options.max_file_size
+                ),
+            ));
+            return None;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            errors.push(fail(ErrorKind::Io, format!("cannot read file: {e}")));
+            return None;
+        }
+    }
+    match fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let line = e.as_bytes()[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+                errors.push(
+                    fail(
+                        ErrorKind::Encoding,
+                        format!("file is not valid UTF-8 (first invalid byte at offset {offset})"),
+                    )
+                    .line(u32::try_from(line).unwrap_or(u32::MAX)),
+                );
+                None
+            }
+        },
+        Err(e) => {
+            errors.push(fail(ErrorKind::Io, format!("cannot read file: {e}")));
+            None
+        }
+    }
+}
+
+fn symlink_stays_inside(link: &Path, canonical_root: &Path) -> bool {
+    fs::canonicalize(link).is_ok_and(|target| target.starts_with(canonical_root))
+}
+
+/// `dir/sub/file` relative to `root`, `/`-separated; `None` if `path` is not under `root`.
+fn relative_path(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// The path as typed, without a leading `./`.
+fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_owned).unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_use_slashes() {
+        assert_eq!(
+            relative_path(Path::new("/r"), Path::new("/r/.github/workflows/ci.yml")).as_deref(),
+            Some(".github/workflows/ci.yml")
+        );
+        assert_eq!(relative_path(Path::new("/r"), Path::new("/x/y")), None);
+        assert_eq!(display_path(Path::new("./a/b.yml")), "a/b.yml");
+    }
+}

@@ -1,0 +1,291 @@
+//! Running the packs over collected files and assembling the report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::pack::types::{FileErrorKind, PackInfo};
+use crate::pack::{PackRegistry, SourceFile};
+use crate::report::{ErrorKind, Finding, PackSummary, Report, ReportRule, ScanError};
+use crate::scan::collect::{CollectOptions, CollectedRoot, collect};
+use crate::scan::matcher::PackMatcher;
+
+/// What to scan and how.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// `--platform`: only that platform's pack runs, on every pipeline-like file.
+    pub platform: Option<String>,
+    pub collect: CollectOptions,
+    /// Options per pack id, handed to the pack.
+    pub pack_options: BTreeMap<String, Vec<(String, String)>>,
+}
+
+/// Why a scan could not start at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanSetupError {
+    #[error("no rule pack handles platform `{platform}` (available: {available})")]
+    UnknownPlatform { platform: String, available: String },
+    #[error("{0}")]
+    NothingToScan(String),
+}
+
+/// A pack chosen for this run, with its matcher.
+struct Selected<'r> {
+    index: usize,
+    info: &'r PackInfo,
+    matcher: PackMatcher,
+}
+
+/// Scans `paths` with the usable packs of `registry`.
+pub fn scan(
+    registry: &PackRegistry,
+    paths: &[PathBuf],
+    options: &ScanOptions,
+) -> Result<Report, ScanSetupError> {
+    let mut report = Report::default();
+    for pack in registry.packs() {
+        if let Err(error) = &pack.info {
+            report.errors.push(
+                ScanError::new(ErrorKind::Pack, error.to_string())
+                    .pack(pack.source.label())
+                    .reason(error.kind()),
+            );
+        }
+    }
+    let selected = select_packs(registry, options, &mut report)?;
+    let matchers: Vec<PackMatcher> = selected.iter().map(|s| s.matcher.clone()).collect();
+    let collected = collect(paths, &matchers, &options.collect);
+    report.errors.extend(collected.errors);
+
+    let scanned: usize = collected.roots.iter().map(|r| r.files.len()).sum();
+    let unreadable = report.errors.iter().any(|e| e.path.is_some());
+    if scanned == 0 && !unreadable {
+        return Err(ScanSetupError::NothingToScan(nothing_to_scan(
+            paths,
+            &selected,
+            collected.files_seen,
+        )));
+    }
+    report.files_scanned = scanned;
+
+    let jobs: Vec<(&CollectedRoot, usize)> = collected
+        .roots
+        .iter()
+        .flat_map(|root| (0..selected.len()).map(move |pack| (root, pack)))
+        .filter(|(root, pack)| root.files.iter().any(|f| f.packs.contains(pack)))
+        .collect();
+    let results = run_jobs(registry, &selected, &jobs, options);
+
+    let mut files_per_pack = vec![0usize; selected.len()];
+    for ((root, pack), result) in jobs.iter().zip(results) {
+        let chosen = &selected[*pack];
+        files_per_pack[*pack] += root.files.iter().filter(|f| f.packs.contains(pack)).count();
+        absorb(&mut report, root, chosen, result);
+    }
+    for root in &collected.roots {
+        for file in &root.files {
+            report
+                .sources
+                .insert(file.display.clone(), Arc::from(file.content.as_str()));
+        }
+    }
+    for (chosen, files) in selected.iter().zip(files_per_pack) {
+        let source = &registry.packs()[chosen.index].source;
+        report.packs.push(PackSummary {
+            id: chosen.info.id.clone(),
+            version: chosen.info.version.clone(),
+            source: source.origin_text(),
+            files,
+        });
+        report.rules.extend(chosen.info.rules.iter().map(|rule| ReportRule {
+            pack: chosen.info.id.clone(),
+            info: rule.clone(),
+        }));
+    }
+    report.sort();
+    Ok(report)
+}
+
+fn select_packs<'r>(
+    registry: &'r PackRegistry,
+    options: &ScanOptions,
+    report: &mut Report,
+) -> Result<Vec<Selected<'r>>, ScanSetupError> {
+    let usable = registry
+        .packs()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, pack)| pack.usable().map(|info| (index, info)));
+    if let Some(platform) = &options.platform {
+        let chosen: Vec<Selected<'r>> = usable
+            .filter(|(_, info)| &info.platform == platform || &info.id == platform)
+            .map(|(index, info)| Selected {
+                index,
+                info,
+                matcher: PackMatcher::AnyPipelineFile,
+            })
+            .collect();
+        if chosen.is_empty() {
+            let mut available: Vec<&str> = registry
+                .packs()
+                .iter()
+                .filter_map(|p| p.usable().map(|i| i.platform.as_str()))
+                .collect();
+            available.sort_unstable();
+            available.dedup();
+            return Err(ScanSetupError::UnknownPlatform {
+                platform: platform.clone(),
+                available: available.join(", "),
+            });
+        }
+        return Ok(chosen);
+    }
+    let mut chosen = Vec::new();
+    for (index, info) in usable {
+        match PackMatcher::for_patterns(info) {
+            Ok(matcher) => chosen.push(Selected {
+                index,
+                info,
+                matcher,
+            }),
+            Err(e) => report.errors.push(
+                ScanError::new(ErrorKind::Pack, format!("invalid file pattern: {e}"))
+                    .pack(info.id.clone())
+                    .reason("invalid-info"),
+            ),
+        }
+    }
+    Ok(chosen)
+}
+
+/// A job's output, or the pack error's (kind, message).
+type JobResult = Result<crate::pack::types::PackOutput, (&'static str, String)>;
+
+fn job_error(error: &crate::pack::PackError) -> (&'static str, String) {
+    (error.kind(), error.to_string())
+}
+
+/// Runs every (root, pack) job, spreading them over the machine's cores. Each call gets its own
+/// store, so jobs share nothing but the compiled code.
+fn run_jobs(
+    registry: &PackRegistry,
+    selected: &[Selected<'_>],
+    jobs: &[(&CollectedRoot, usize)],
+    options: &ScanOptions,
+) -> Vec<JobResult> {
+    let run_one = |(root, pack): &(&CollectedRoot, usize)| -> JobResult {
+        let chosen = &selected[*pack];
+        let loaded = registry.load(chosen.index).map_err(job_error)?;
+        let files: Vec<SourceFile> = root
+            .files
+            .iter()
+            .filter(|f| f.packs.contains(pack))
+            .map(|f| SourceFile {
+                path: f.relative.clone(),
+                content: f.content.clone(),
+            })
+            .collect();
+        let pack_options = options
+            .pack_options
+            .get(&chosen.info.id)
+            .map_or(&[][..], Vec::as_slice);
+        loaded.0.scan(&files, pack_options).map_err(|e| job_error(&e))
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(jobs.len().max(1));
+    if workers <= 1 {
+        return jobs.iter().map(run_one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<JobResult>> = (0..jobs.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let result = run_one(job);
+                    if let Ok(mut slots) = slots.lock() {
+                        slots[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(("host", "a scan worker stopped".to_owned()))))
+        .collect()
+}
+
+/// Adds one job's output to the report.
+fn absorb(report: &mut Report, root: &CollectedRoot, chosen: &Selected<'_>, result: JobResult) {
+    let display_of = |relative: &str| {
+        root.files
+            .iter()
+            .find(|f| f.relative == relative)
+            .map_or_else(|| relative.to_owned(), |f| f.display.clone())
+    };
+    let pack_id = chosen.info.id.as_str();
+    match result {
+        Err((kind, message)) => report.errors.push(
+            ScanError::new(
+                ErrorKind::Pack,
+                format!("{message}; its findings for {} are missing", root.root.display()),
+            )
+            .pack(pack_id.to_owned())
+            .reason(kind),
+        ),
+        Ok(output) => {
+            for problem in output.output_problems {
+                report.errors.push(
+                    ScanError::new(ErrorKind::Pack, problem)
+                        .pack(pack_id.to_owned())
+                        .reason("invalid-output"),
+                );
+            }
+            for error in output.file_errors {
+                let kind = match error.kind {
+                    FileErrorKind::Parse => ErrorKind::Parse,
+                    FileErrorKind::Unsupported => ErrorKind::Unsupported,
+                    FileErrorKind::Limit => ErrorKind::Limit,
+                };
+                let mut entry = ScanError::new(kind, error.message)
+                    .path(display_of(&error.path))
+                    .pack(pack_id.to_owned());
+                if let Some(span) = error.span {
+                    entry = entry.line(span.start_line).column(span.start_column);
+                }
+                report.errors.push(entry);
+            }
+            for finding in output.findings {
+                let Some(rule) = chosen.info.rule(&finding.rule_id) else { continue };
+                report
+                    .findings
+                    .push(Finding::from_pack(finding, pack_id, rule, display_of));
+            }
+        }
+    }
+}
+
+fn nothing_to_scan(paths: &[PathBuf], selected: &[Selected<'_>], files_seen: usize) -> String {
+    let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let looked_for: Vec<String> = selected
+        .iter()
+        .map(|s| match &s.matcher {
+            PackMatcher::AnyPipelineFile => format!("{}: any .yml/.yaml/.groovy/Jenkinsfile", s.info.id),
+            PackMatcher::Patterns(_) => format!("{}: {}", s.info.id, s.info.patterns.join(", ")),
+        })
+        .collect();
+    format!(
+        "nothing to scan: {files_seen} files under {} and none is read by a rule pack\n  looked for:\n    {}",
+        searched.join(", "),
+        if looked_for.is_empty() {
+            "(no usable rule pack)".to_owned()
+        } else {
+            looked_for.join("\n    ")
+        }
+    )
+}

