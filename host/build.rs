@@ -16,9 +16,8 @@ const BUILTIN_PACKS: &[(&str, fn() -> PackInfo)] = &[(
 )];
 
 fn main() {
-    let manifest_dir = PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
-    );
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest_dir
         .parent()
         .expect("host/ lives in the workspace root")
@@ -27,7 +26,10 @@ fn main() {
 
     println!("cargo::rerun-if-changed={}", root.join("plugins").display());
     println!("cargo::rerun-if-changed={}", root.join("wit").display());
-    println!("cargo::rerun-if-changed={}", root.join("Cargo.lock").display());
+    println!(
+        "cargo::rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
 
     let packages: Vec<&str> = BUILTIN_PACKS.iter().map(|(package, _)| *package).collect();
     let built = PackBuild::new(root.join("Cargo.toml"), &packages)

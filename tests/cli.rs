@@ -70,21 +70,41 @@ fn error_kinds(report: &Value) -> Vec<String> {
 fn scanning_the_bundled_example_reports_real_findings_in_rustc_style() {
     let output = run(&["scan", EXAMPLE]);
     let text = stdout(&output);
-    assert_eq!(code(&output), 1, "high findings must fail the default gate:\n{text}");
+    assert_eq!(
+        code(&output),
+        1,
+        "high findings must fail the default gate:\n{text}"
+    );
     for rule in ["FG-001", "FG-002", "FG-003"] {
-        assert!(text.contains(&format!("[{rule}]")), "{rule} missing from:\n{text}");
+        assert!(
+            text.contains(&format!("[{rule}]")),
+            "{rule} missing from:\n{text}"
+        );
     }
     assert!(
         text.contains("--> examples/insecure-pipelines/.github/workflows/issue-triage.yml:"),
         "{text}"
     );
     // The source line and a caret under the span.
-    assert!(text.contains("title=\"${{ github.event.issue.title }}\""), "{text}");
-    assert!(text.lines().any(|l| l.trim_start().starts_with("| ") && l.contains('^')), "{text}");
+    assert!(
+        text.contains("title=\"${{ github.event.issue.title }}\""),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("| ") && l.contains('^')),
+        "{text}"
+    );
     let summary = text.lines().last().expect("summary line");
-    assert!(summary.contains("findings (") && summary.contains("in 5 files"), "{summary}");
+    assert!(
+        summary.contains("findings (") && summary.contains("in 5 files"),
+        "{summary}"
+    );
     // The safe workflow stays clean.
-    assert!(!text.contains("workflows/lint.yml:"), "lint.yml must not be flagged:\n{text}");
+    assert!(
+        !text.contains("workflows/lint.yml:"),
+        "lint.yml must not be flagged:\n{text}"
+    );
 }
 
 #[test]
@@ -113,7 +133,10 @@ fn json_has_the_documented_shape() {
         ] {
             assert!(finding.get(key).is_some(), "finding lacks {key}: {finding}");
         }
-        assert_eq!(finding["fingerprint"].as_str().expect("fingerprint").len(), 64);
+        assert_eq!(
+            finding["fingerprint"].as_str().expect("fingerprint").len(),
+            64
+        );
         assert!(finding["startLine"].as_u64().expect("line") >= 1);
         assert!(finding["mitigations"].is_array() && finding["properties"].is_object());
     }
@@ -141,7 +164,12 @@ fn sarif_lists_every_rule_and_locates_every_result() {
             .find(|r| r["id"] == id)
             .unwrap_or_else(|| panic!("{id} not in tool.driver.rules"));
         assert!(!rule["help"]["text"].as_str().expect("help text").is_empty());
-        assert!(!rule["shortDescription"]["text"].as_str().expect("title").is_empty());
+        assert!(
+            !rule["shortDescription"]["text"]
+                .as_str()
+                .expect("title")
+                .is_empty()
+        );
     }
     let results = run["results"].as_array().expect("results");
     assert!(!results.is_empty());
@@ -160,9 +188,19 @@ fn sarif_lists_every_rule_and_locates_every_result() {
 fn output_flag_writes_the_report_to_a_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("report.json");
-    let output = run(&["scan", "--format", "json", "--output", path_str(&file), EXAMPLE]);
+    let output = run(&[
+        "scan",
+        "--format",
+        "json",
+        "--output",
+        path_str(&file),
+        EXAMPLE,
+    ]);
     assert_eq!(code(&output), 1);
-    assert!(output.stdout.is_empty(), "stdout must stay empty with --output");
+    assert!(
+        output.stdout.is_empty(),
+        "stdout must stay empty with --output"
+    );
     let written: Value =
         serde_json::from_str(&fs::read_to_string(&file).expect("report written")).expect("JSON");
     assert_eq!(written["version"], 1);
@@ -173,14 +211,22 @@ fn fail_on_sets_the_gate() {
     let dir = repo(&[(".github/workflows/ci.yml", MEDIUM_ONLY)]);
     let root = path_str(dir.path());
     let default = run(&["scan", root]);
-    assert_eq!(code(&default), 0, "medium is below the default high gate:\n{}", stdout(&default));
+    assert_eq!(
+        code(&default),
+        0,
+        "medium is below the default high gate:\n{}",
+        stdout(&default)
+    );
     assert!(stdout(&default).contains("FG-003"));
     assert_eq!(code(&run(&["scan", "--fail-on", "medium", root])), 1);
     assert_eq!(code(&run(&["scan", "--fail-on", "info", root])), 1);
     assert_eq!(code(&run(&["scan", "--fail-on", "critical", root])), 0);
     let high = repo(&[(".github/workflows/t.yml", INJECTION)]);
     assert_eq!(code(&run(&["scan", path_str(high.path())])), 1);
-    assert_eq!(code(&run(&["scan", "--fail-on", "never", path_str(high.path())])), 0);
+    assert_eq!(
+        code(&run(&["scan", "--fail-on", "never", path_str(high.path())])),
+        0
+    );
 }
 
 #[test]
@@ -192,7 +238,14 @@ fn min_severity_hides_lower_findings() {
     let root = path_str(dir.path());
     let all = json(&run(&["scan", "--format", "json", root]));
     assert!(rule_ids(&all).contains(&"FG-003".to_owned()));
-    let high = json(&run(&["scan", "--format", "json", "--min-severity", "high", root]));
+    let high = json(&run(&[
+        "scan",
+        "--format",
+        "json",
+        "--min-severity",
+        "high",
+        root,
+    ]));
     let ids = rule_ids(&high);
     assert!(ids.contains(&"FG-002".to_owned()), "{ids:?}");
     assert!(!ids.contains(&"FG-003".to_owned()), "{ids:?}");
@@ -204,8 +257,19 @@ fn platform_makes_any_yaml_file_input_for_that_pack() {
     let root = path_str(dir.path());
     let without = run(&["scan", root]);
     assert_eq!(code(&without), 2, "nothing matches the default patterns");
-    assert!(stderr(&without).contains("nothing to scan"), "{}", stderr(&without));
-    let with = run(&["scan", "--format", "json", "--platform", "github-actions", root]);
+    assert!(
+        stderr(&without).contains("nothing to scan"),
+        "{}",
+        stderr(&without)
+    );
+    let with = run(&[
+        "scan",
+        "--format",
+        "json",
+        "--platform",
+        "github-actions",
+        root,
+    ]);
     assert_eq!(code(&with), 1);
     assert!(rule_ids(&json(&with)).contains(&"FG-002".to_owned()));
     let unknown = run(&["scan", "--platform", "no-such-ci", root]);
@@ -225,7 +289,10 @@ fn nothing_to_scan_is_an_error_that_says_what_was_searched() {
     let message = stderr(&output);
     assert!(message.contains("nothing to scan"), "{message}");
     assert!(message.contains("1 files under"), "{message}");
-    assert!(message.contains(".github/workflows/*.{yml,yaml}"), "{message}");
+    assert!(
+        message.contains(".github/workflows/*.{yml,yaml}"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -240,8 +307,13 @@ fn a_missing_path_is_an_io_error() {
 
 #[test]
 fn files_over_the_size_limit_are_reported_not_skipped() {
+    let big = format!(
+        "{MEDIUM_ONLY}{}",
+        "# padding to push the file over the limit\n".repeat(40)
+    );
+    assert!(big.len() > 1024 && INJECTION.len() < 1024);
     let dir = repo(&[
-        (".github/workflows/ci.yml", MEDIUM_ONLY),
+        (".github/workflows/ci.yml", big.as_str()),
         (".github/workflows/t.yml", INJECTION),
     ]);
     let output = run(&[
@@ -249,7 +321,7 @@ fn files_over_the_size_limit_are_reported_not_skipped() {
         "--format",
         "json",
         "--max-file-size",
-        "200",
+        "1KiB",
         path_str(dir.path()),
     ]);
     assert_eq!(code(&output), 2);
@@ -277,7 +349,12 @@ fn non_utf8_files_are_reported_with_their_line() {
         .find(|e| e["kind"] == "encoding")
         .expect("an encoding error");
     assert_eq!(error["line"], 1);
-    assert!(error["path"].as_str().expect("path").ends_with("latin1.yml"));
+    assert!(
+        error["path"]
+            .as_str()
+            .expect("path")
+            .ends_with("latin1.yml")
+    );
     assert_eq!(rule_ids(&report), vec!["FG-002".to_owned()]);
 }
 
@@ -285,10 +362,17 @@ fn non_utf8_files_are_reported_with_their_line() {
 fn invalid_yaml_is_a_parse_error_and_other_files_still_count() {
     let dir = repo(&[
         (".github/workflows/t.yml", INJECTION),
-        (".github/workflows/broken.yml", "on: push\njobs:\n  a: [unclosed\n"),
+        (
+            ".github/workflows/broken.yml",
+            "on: push\njobs:\n  a: [unclosed\n",
+        ),
     ]);
     let output = run(&["scan", "--format", "json", path_str(dir.path())]);
-    assert_eq!(code(&output), 2, "a file that could not be analysed makes the scan incomplete");
+    assert_eq!(
+        code(&output),
+        2,
+        "a file that could not be analysed makes the scan incomplete"
+    );
     let report = json(&output);
     let error = report["errors"]
         .as_array()
@@ -296,7 +380,12 @@ fn invalid_yaml_is_a_parse_error_and_other_files_still_count() {
         .iter()
         .find(|e| e["kind"] == "parse")
         .expect("a parse error");
-    assert!(error["path"].as_str().expect("path").ends_with("broken.yml"));
+    assert!(
+        error["path"]
+            .as_str()
+            .expect("path")
+            .ends_with("broken.yml")
+    );
     assert!(error["line"].as_u64().expect("parse errors carry a line") >= 3);
     assert_eq!(error["pack"], "github-actions");
     assert_eq!(rule_ids(&report), vec!["FG-002".to_owned()]);
@@ -334,10 +423,23 @@ fn symlinks_are_not_followed_outside_the_root() {
     let report = json(&output);
     let error = &report["errors"][0];
     assert_eq!(error["kind"], "io");
-    assert!(error["path"].as_str().expect("path").ends_with("escape.yml"));
-    assert!(error["message"].as_str().expect("message").contains("outside"));
+    assert!(
+        error["path"]
+            .as_str()
+            .expect("path")
+            .ends_with("escape.yml")
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("outside")
+    );
     // The inside link is scanned like the file it points to; the outside one is not read.
-    assert_eq!(rule_ids(&report), vec!["FG-003".to_owned(), "FG-003".to_owned()]);
+    assert_eq!(
+        rule_ids(&report),
+        vec!["FG-003".to_owned(), "FG-003".to_owned()]
+    );
 }
 
 #[test]
@@ -372,7 +474,10 @@ fn fingerprints_survive_moved_lines() {
     let after = json(&run(&["scan", "--format", "json", root]));
     let first = &before["findings"][0];
     let second = &after["findings"][0];
-    assert_eq!(second["startLine"].as_u64(), first["startLine"].as_u64().map(|l| l + 2));
+    assert_eq!(
+        second["startLine"].as_u64(),
+        first["startLine"].as_u64().map(|l| l + 2)
+    );
     assert_eq!(first["fingerprint"], second["fingerprint"]);
 }
 
@@ -388,13 +493,23 @@ fn bad_flag_values_are_usage_errors() {
     ] {
         let output = run(args);
         assert_eq!(code(&output), 2, "{args:?} must be a usage error");
-        assert!(!stderr(&output).is_empty(), "{args:?} must say what is wrong");
+        assert!(
+            !stderr(&output).is_empty(),
+            "{args:?} must say what is wrong"
+        );
     }
 }
 
 #[test]
 fn limits_flags_are_accepted() {
-    let output = run(&["scan", "--pack-timeout", "30s", "--pack-memory", "512MiB", EXAMPLE]);
+    let output = run(&[
+        "scan",
+        "--pack-timeout",
+        "30s",
+        "--pack-memory",
+        "512MiB",
+        EXAMPLE,
+    ]);
     assert_eq!(code(&output), 1);
 }
 
@@ -409,12 +524,25 @@ fn cache_flags_control_the_compile_cache() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     // Built-in packs embed their metadata, so only the compiled artifact is cached.
-    assert!(artifacts.iter().any(|n| n.ends_with(".cwasm")), "{artifacts:?}");
+    assert!(
+        artifacts.iter().any(|n| n.ends_with(".cwasm")),
+        "{artifacts:?}"
+    );
     let cached = run(&["scan", "--cache-dir", path_str(&dir), EXAMPLE]);
-    assert_eq!(stdout(&cached), stdout(&output), "a cached pack must behave the same");
+    assert_eq!(
+        stdout(&cached),
+        stdout(&output),
+        "a cached pack must behave the same"
+    );
 
     let untouched = cache.path().join("unused");
-    let no_cache = run(&["scan", "--no-cache", "--cache-dir", path_str(&untouched), EXAMPLE]);
+    let no_cache = run(&[
+        "scan",
+        "--no-cache",
+        "--cache-dir",
+        path_str(&untouched),
+        EXAMPLE,
+    ]);
     assert_eq!(code(&no_cache), 1);
     assert!(!untouched.exists(), "--no-cache must not create the cache");
 }
@@ -434,7 +562,10 @@ fn packs_and_rules_list_the_builtin_pack() {
     assert_eq!(code(&rules), 0);
     let text = stdout(&rules);
     for id in ["FG-001", "FG-002", "FG-003"] {
-        assert!(text.lines().any(|l| l.starts_with(id)), "{id} missing:\n{text}");
+        assert!(
+            text.lines().any(|l| l.starts_with(id)),
+            "{id} missing:\n{text}"
+        );
     }
 }
 

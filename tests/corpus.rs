@@ -38,7 +38,9 @@ fn github_actions_corpus_scans_cleanly() {
             .strip_prefix("../shared/corpus/github-actions/")
             .unwrap_or(path);
         if error["kind"] == "parse"
-            && GITHUB_ACTIONS_INVALID.iter().any(|(file, _)| *file == relative)
+            && GITHUB_ACTIONS_INVALID
+                .iter()
+                .any(|(file, _)| *file == relative)
         {
             seen_invalid.push(relative.to_owned());
         } else {
@@ -66,7 +68,11 @@ fn github_actions_corpus_scans_cleanly() {
         report["summary"]["findings"].as_u64().expect("count") > 1000,
         "real workflows have many unpinned actions; far too few findings"
     );
-    let expected_code = if GITHUB_ACTIONS_INVALID.is_empty() { 0 } else { 2 };
+    let expected_code = if GITHUB_ACTIONS_INVALID.is_empty() {
+        0
+    } else {
+        2
+    };
     assert_eq!(code(&output), expected_code);
 }
 
@@ -76,10 +82,7 @@ fn walk_count(dir: &std::path::Path) -> u64 {
         let path = entry.expect("entry").path();
         if path.is_dir() {
             count += walk_count(&path);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yml" || e == "yaml")
-        {
+        } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
             count += 1;
         }
     }

@@ -52,7 +52,9 @@ fn check_platform(platform: &str) {
         let content = std::fs::read_to_string(file).expect("fixtures are UTF-8");
         let expectations = Expectations::parse(&content);
         if expectations.rules.is_empty() {
-            failures.push(format!("{relative}: names no rule in `expect:` or `expect-none:`"));
+            failures.push(format!(
+                "{relative}: names no rule in `expect:` or `expect-none:`"
+            ));
             continue;
         }
         for rule in &expectations.rules {
@@ -96,7 +98,9 @@ fn check_platform(platform: &str) {
             failures.push(format!("rule {rule} has no fixture that must fire"));
         }
         if !safe_twins.contains(&rule) {
-            failures.push(format!("rule {rule} has no safe twin (a fixture with `expect-none: {rule}`)"));
+            failures.push(format!(
+                "rule {rule} has no safe twin (a fixture with `expect-none: {rule}`)"
+            ));
         }
     }
     assert!(

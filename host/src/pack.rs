@@ -50,7 +50,11 @@ pub struct PackSource {
 
 impl PackSource {
     /// A built-in pack with the metadata its build embedded beside it.
-    pub fn builtin(name: &'static str, bytes: &'static [u8], info_json: &'static str) -> PackSource {
+    pub fn builtin(
+        name: &'static str,
+        bytes: &'static [u8],
+        info_json: &'static str,
+    ) -> PackSource {
         PackSource {
             embedded_info: Some(info_json),
             ..PackSource::new(PackOrigin::Builtin(name), bytes.into())
@@ -67,7 +71,10 @@ impl PackSource {
             path: path.to_owned(),
             source,
         })?;
-        Ok(PackSource::new(PackOrigin::File(path.to_owned()), bytes.into()))
+        Ok(PackSource::new(
+            PackOrigin::File(path.to_owned()),
+            bytes.into(),
+        ))
     }
 
     fn new(origin: PackOrigin, bytes: Arc<[u8]>) -> PackSource {

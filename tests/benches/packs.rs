@@ -16,7 +16,8 @@ use sluice::pack::{PackEngineBuilder, SourceFile, builtin};
 use sluice_pack_github_actions::GithubActions;
 use sluice_pack_sdk::Pack as _;
 
-const TYPICAL: &str = include_str!("../../examples/insecure-pipelines/.github/workflows/pr-preview.yml");
+const TYPICAL: &str =
+    include_str!("../../examples/insecure-pipelines/.github/workflows/pr-preview.yml");
 
 fn main() {
     let quick = std::env::var_os("SLUICE_BENCH_QUICK").is_some();
@@ -25,7 +26,10 @@ fn main() {
         .into_iter()
         .find(|s| s.label().contains("github-actions"))
         .expect("the github-actions pack is built in");
-    println!("sluice pack benchmark (github-actions pack, {} KiB component)", source.bytes().len() / 1024);
+    println!(
+        "sluice pack benchmark (github-actions pack, {} KiB component)",
+        source.bytes().len() / 1024
+    );
     println!("{:<48} {:>12} {:>12}", "measurement", "median", "best");
 
     // Compile from scratch, no cache.
@@ -38,7 +42,10 @@ fn main() {
     // Load from the compile cache.
     let cache_dir = tempfile::tempdir().expect("temp dir");
     let cache = CompileCache::open(cache_dir.path()).expect("cache");
-    let cached_engine = PackEngineBuilder::new().cache(Some(cache)).build().expect("engine");
+    let cached_engine = PackEngineBuilder::new()
+        .cache(Some(cache))
+        .build()
+        .expect("engine");
     let (_, first) = cached_engine.compile(&source).expect("compile into cache");
     assert!(!first, "a fresh cache cannot hit");
     let load = time(rounds * 5, || {
@@ -50,7 +57,10 @@ fn main() {
     let full_load = time(rounds, || {
         black_box(cached_engine.load(&source).expect("load + validate"));
     });
-    report("cached load + link + trial instantiate + info()", &full_load);
+    report(
+        "cached load + link + trial instantiate + info()",
+        &full_load,
+    );
 
     // One call: fresh store + instance + scan of a typical workflow.
     let (pack, _) = cached_engine.load(&source).expect("load");
@@ -75,10 +85,14 @@ fn main() {
     report("scan one typical workflow (native rlib)", &native_call);
 
     // Corpus throughput, one call per file as in a per-repository scan of small repos.
-    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/github-actions");
+    let corpus =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/github-actions");
     let files = corpus_files(&corpus);
     if files.is_empty() {
-        println!("(corpus not found at {}; throughput skipped)", corpus.display());
+        println!(
+            "(corpus not found at {}; throughput skipped)",
+            corpus.display()
+        );
         return;
     }
     let bytes: usize = files.iter().map(|f| f.content.len()).sum();
@@ -104,7 +118,10 @@ fn main() {
         }
     });
     let one_call = time(corpus_rounds, || {
-        black_box(pack.scan(&files, &[]).expect("scan whole corpus in one call"));
+        black_box(
+            pack.scan(&files, &[])
+                .expect("scan whole corpus in one call"),
+        );
     });
     let per_second = |d: Duration| files.len() as f64 / d.as_secs_f64();
     println!(

@@ -12,7 +12,12 @@ use crate::cli::units::{parse_duration, parse_size};
 /// Rules live in sandboxed WebAssembly rule packs: one per CI platform is built in, and
 /// third-party packs load with --pack.
 #[derive(Debug, Parser)]
-#[command(name = "sluice", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "sluice",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -38,7 +38,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     };
     let bytes = value * factor;
     if !(bytes >= 1.0 && bytes.is_finite() && bytes <= 64.0 * 1024.0 * 1024.0 * 1024.0) {
-        return Err(format!("`{text}` must be at least 1 byte and at most 64GiB"));
+        return Err(format!(
+            "`{text}` must be at least 1 byte and at most 64GiB"
+        ));
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     Ok(bytes as u64)

@@ -221,7 +221,10 @@ mod tests {
         let cache = CompileCache::open(dir.path().join("c")).expect("open cache");
         assert!(cache.get("k", "bin").expect("read").is_none());
         cache.put("k", "bin", b"payload").expect("write");
-        assert_eq!(cache.get("k", "bin").expect("read"), Some(b"payload".to_vec()));
+        assert_eq!(
+            cache.get("k", "bin").expect("read"),
+            Some(b"payload".to_vec())
+        );
 
         let path = cache.dir().join("k.bin");
         let mut bytes = fs::read(&path).expect("read raw");
@@ -249,7 +252,9 @@ mod tests {
         cache.put("k", "bin", b"payload").expect("write");
         let path = cache.dir().join("k.bin");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).expect("chmod");
-        let err = cache.get("k", "bin").expect_err("world-writable file must be refused");
+        let err = cache
+            .get("k", "bin")
+            .expect_err("world-writable file must be refused");
         assert!(err.to_string().contains("writable by other users"), "{err}");
     }
 }

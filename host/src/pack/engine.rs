@@ -132,12 +132,12 @@ impl PackEngine {
 /// name lookup, no HTTP. Filesystem is linked with zero preopened directories, so a pack that
 /// tries to open a file gets "not found", never a host file.
 fn link_wasi(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::WasiView;
     use wasmtime_wasi::cli::{WasiCli, WasiCliView};
     use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
     use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
     use wasmtime_wasi::p2::bindings::sync;
     use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
-    use wasmtime_wasi::WasiView;
     use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
 
     let l = linker;
@@ -149,7 +149,10 @@ fn link_wasi(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
     clocks::wall_clock::add_to_linker::<StoreState, WasiClocks>(l, StoreState::clocks)?;
     clocks::monotonic_clock::add_to_linker::<StoreState, WasiClocks>(l, StoreState::clocks)?;
     filesystem::preopens::add_to_linker::<StoreState, WasiFilesystem>(l, StoreState::filesystem)?;
-    sync::filesystem::types::add_to_linker::<StoreState, WasiFilesystem>(l, StoreState::filesystem)?;
+    sync::filesystem::types::add_to_linker::<StoreState, WasiFilesystem>(
+        l,
+        StoreState::filesystem,
+    )?;
     random::random::add_to_linker::<StoreState, WasiRandom>(l, |s| s.random())?;
     random::insecure::add_to_linker::<StoreState, WasiRandom>(l, |s| s.random())?;
     random::insecure_seed::add_to_linker::<StoreState, WasiRandom>(l, |s| s.random())?;

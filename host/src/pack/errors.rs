@@ -26,6 +26,12 @@ pub enum PackError {
     #[error("pack exceeded its memory limit of {} MiB", .0 / (1024 * 1024))]
     OutOfMemory(u64),
 
+    #[error(
+        "pack returned more than {} MiB from one call; its output was discarded",
+        .0 / (1024 * 1024)
+    )]
+    OutputTooLarge(usize),
+
     #[error("pack overflowed its stack (runaway recursion?)")]
     StackOverflow,
 
@@ -69,6 +75,7 @@ impl PackError {
             PackError::ForbiddenImport(_) => "forbidden-import",
             PackError::Timeout(_) => "timeout",
             PackError::OutOfMemory(_) => "out-of-memory",
+            PackError::OutputTooLarge(_) => "output-too-large",
             PackError::StackOverflow => "stack-overflow",
             PackError::Trap(_) => "trap",
             PackError::Failed(_) => "pack-failed",

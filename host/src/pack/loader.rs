@@ -51,11 +51,10 @@ impl PackEngine {
             .linker()
             .instantiate_pre(&component)
             .map_err(|e| classify_link_error(&e))?;
-        let pre = v0_1::PackPre::new(instance_pre)
-            .map_err(|e| PackError::InterfaceMismatch {
-                found: format!("an incompatible `sluice:pack/rules` ({e:#})"),
-                supported: supported_versions(),
-            })?;
+        let pre = v0_1::PackPre::new(instance_pre).map_err(|e| PackError::InterfaceMismatch {
+            found: format!("an incompatible `sluice:pack/rules` ({e:#})"),
+            supported: supported_versions(),
+        })?;
         let mut pack = PackPre {
             engine: self.clone(),
             pre,
@@ -97,7 +96,7 @@ impl PackEngine {
             }
         }
         let component = Component::new(self.engine(), source.bytes())
-            .map_err(|e| PackError::InvalidComponent(format!("{e:#}")))?;
+            .map_err(|e| PackError::InvalidComponent(first_line(&format!("{e:#}"))))?;
         if let (Some(cache), Some(key)) = (self.cache(), key.as_deref()) {
             match component.serialize() {
                 Ok(artifact) => {
@@ -124,7 +123,8 @@ impl PackPre {
         options: &[(String, String)],
     ) -> Result<PackOutput, PackError> {
         let request = v0_1::request(files, options);
-        let (result, _store) = self.call(|pack, store| pack.sluice_pack_rules().call_scan(store, &request))?;
+        let (result, _store) =
+            self.call(|pack, store| pack.sluice_pack_rules().call_scan(store, &request))?;
         let (findings, file_errors) = v0_1::result(result.map_err(PackError::Failed)?);
         let requested: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
         Ok(self.check_output(findings, file_errors, &requested))
@@ -141,11 +141,9 @@ impl PackPre {
         f: impl FnOnce(&v0_1::Pack, &mut Store<StoreState>) -> wasmtime::Result<R>,
     ) -> Result<(R, Store<StoreState>), PackError> {
         let limits = self.engine.limits();
-        let mut store = Store::new(
-            self.engine.engine(),
-            StoreState::new(limits, &self.label),
-        );
+        let mut store = Store::new(self.engine.engine(), StoreState::new(limits, &self.label));
         store.limiter(|state| &mut state.limiter);
+        store.set_hostcall_fuel(limits.max_output_bytes);
         store.set_epoch_deadline(self.engine.deadline_ticks());
         store.epoch_deadline_trap();
         let outcome = self
@@ -273,9 +271,11 @@ fn check_interface(engine: &PackEngine, component: &Component) -> Result<(), Pac
         }));
     };
     let version = &found[bindings::RULES_EXPORT_PREFIX.len()..];
-    let supported = bindings::SUPPORTED
-        .iter()
-        .any(|major_minor| version.strip_prefix(major_minor).is_some_and(|rest| rest.starts_with('.')));
+    let supported = bindings::SUPPORTED.iter().any(|major_minor| {
+        version
+            .strip_prefix(major_minor)
+            .is_some_and(|rest| rest.starts_with('.'))
+    });
     if supported {
         Ok(())
     } else {
@@ -311,20 +311,25 @@ fn classify_trap(
     if store.data().limiter.memory_exceeded {
         return PackError::OutOfMemory(limits.memory_bytes);
     }
+    // wasmtime's error for this is private; its text is the only handle on it.
+    if format!("{error:#}").contains("fuel allocated for hostcalls has been exhausted") {
+        return PackError::OutputTooLarge(limits.max_output_bytes);
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => PackError::Timeout(limits.timeout),
         Some(Trap::StackOverflow) => PackError::StackOverflow,
-        _ => PackError::Trap(trap_message(error)),
+        trap => PackError::Trap(store.data().panic_message().unwrap_or_else(|| {
+            trap.map_or_else(
+                || first_line(&error.root_cause().to_string()),
+                Trap::to_string,
+            )
+        })),
     }
 }
 
-/// The most useful line of a trap: a guest panic's message if the pack printed one, otherwise
-/// wasmtime's description without the long backtrace.
-fn trap_message(error: &wasmtime::Error) -> String {
-    let full = format!("{error:#}");
-    full.lines()
-        .next()
-        .map_or_else(|| full.clone(), str::to_owned)
+/// wasmtime's messages can carry a multi-line backtrace or byte dump; the first line says it.
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or(text).trim().to_owned()
 }
 
 /// Checks what the host relies on: a well-formed id, valid globs, unique non-empty rule ids.
@@ -355,7 +360,10 @@ pub fn validate_info(info: &PackInfo) -> Result<(), PackError> {
     let mut seen = HashSet::new();
     for rule in &info.rules {
         if rule.id.is_empty() || rule.id.len() > 64 || rule.id.chars().any(char::is_whitespace) {
-            return invalid(format!("rule id `{}` is empty, too long or has spaces", rule.id));
+            return invalid(format!(
+                "rule id `{}` is empty, too long or has spaces",
+                rule.id
+            ));
         }
         if !seen.insert(rule.id.as_str()) {
             return invalid(format!("rule id `{}` is declared twice", rule.id));

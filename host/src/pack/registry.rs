@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::pack::PackSource;
 use crate::pack::cache::CompileCache;
 use crate::pack::engine::PackEngine;
 use crate::pack::errors::PackError;
 use crate::pack::loader::{LoadTimings, PackPre};
 use crate::pack::types::PackInfo;
-use crate::pack::PackSource;
 
 /// One registered pack.
 #[derive(Debug)]
@@ -171,5 +171,7 @@ impl PackRegistry {
 
 /// `FG` for `FG-001`.
 fn rule_prefix(rule_id: &str) -> &str {
-    rule_id.split_once('-').map_or(rule_id, |(prefix, _)| prefix)
+    rule_id
+        .split_once('-')
+        .map_or(rule_id, |(prefix, _)| prefix)
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::pack::bindings::v0_1;
@@ -24,6 +25,9 @@ pub struct SandboxLimits {
     pub max_list_items: usize,
     /// Log messages a pack may write per call; the rest are counted and dropped.
     pub max_log_messages: usize,
+    /// Bytes a pack may hand the host from one call (its whole result); more is an error
+    /// before the host allocates it.
+    pub max_output_bytes: usize,
 }
 
 impl Default for SandboxLimits {
@@ -36,6 +40,7 @@ impl Default for SandboxLimits {
             max_text_bytes: 4096,
             max_list_items: 64,
             max_log_messages: 100,
+            max_output_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -43,6 +48,8 @@ impl Default for SandboxLimits {
 /// Per-store state: an empty WASI context (nothing inherited), the limiter and the log budget.
 pub struct StoreState {
     wasi: WasiCtx,
+    /// The pack's stderr, kept (up to a few KiB) only to recover a panic message.
+    stderr: MemoryOutputPipe,
     table: ResourceTable,
     pub limiter: SandboxLimiter,
     pack_label: String,
@@ -63,15 +70,36 @@ impl StoreState {
     pub fn new(limits: &SandboxLimits, pack_label: &str) -> StoreState {
         // `new()` inherits nothing: no env, args, preopened directories, stdio or network.
         // The clocks and random sources stay; they reveal nothing about the host's files.
-        let wasi = WasiCtxBuilder::new().build();
+        // Stderr goes to a small buffer: a Rust guest prints its panic message there.
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
         StoreState {
             wasi,
+            stderr,
             table: ResourceTable::new(),
             limiter: SandboxLimiter::new(limits.memory_bytes),
             pack_label: pack_label.to_owned(),
             logs_left: limits.max_log_messages,
             logs_dropped: 0,
         }
+    }
+
+    /// The panic message the pack printed before trapping, if any.
+    pub fn panic_message(&self) -> Option<String> {
+        let contents = self.stderr.contents();
+        let text = String::from_utf8_lossy(&contents);
+        // std prints "thread '<name>' panicked at <file>:<line>:<col>:\n<message>\nnote: …".
+        let (_, after) = text.split_once("panicked at ")?;
+        let (location, rest) = after.split_once('\n').unwrap_or((after, ""));
+        let message: Vec<&str> = rest
+            .lines()
+            .take_while(|line| !line.starts_with("note: "))
+            .collect();
+        let location = location.trim_end_matches(':');
+        Some(truncate(
+            &format!("panicked at {location}: {}", message.join(" ").trim()),
+            1024,
+        ))
     }
 
     /// Log messages dropped because the pack exceeded its budget.
@@ -113,6 +141,9 @@ pub struct SandboxLimiter {
     memory_bytes: u64,
     pub memory_exceeded: bool,
 }
+
+/// Enough for a panic message and its location.
+const STDERR_CAPACITY: usize = 4096;
 
 /// Generous for any Rust guest (function tables), small enough to stop table bombs.
 const MAX_TABLE_ELEMENTS: usize = 100_000;

@@ -10,7 +10,8 @@ pub const JSON_VERSION: u32 = 1;
 pub fn render(report: &Report) -> String {
     let value = to_value(report);
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_else(|e| {
-        json!({"version": JSON_VERSION, "error": format!("cannot serialize report: {e}")}).to_string()
+        json!({"version": JSON_VERSION, "error": format!("cannot serialize report: {e}")})
+            .to_string()
     });
     text.push('\n');
     text

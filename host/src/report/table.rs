@@ -35,7 +35,11 @@ pub fn render(report: &Report, color: Color) -> String {
                 let _ = write!(location, ":{column}");
             }
         }
-        let _ = write!(out, "{}", paint.red_bold(&format!("error[{}]", error.kind.as_str())));
+        let _ = write!(
+            out,
+            "{}",
+            paint.red_bold(&format!("error[{}]", error.kind.as_str()))
+        );
         let _ = write!(out, ": {}", error.message);
         let mut notes = Vec::new();
         if let Some(pack) = &error.pack {
@@ -60,7 +64,12 @@ pub fn render(report: &Report, color: Color) -> String {
 
 fn render_finding(out: &mut String, report: &Report, finding: &Finding, paint: Painter) {
     let head = format!("{}[{}]", finding.severity, finding.rule_id);
-    let _ = writeln!(out, "{}: {}", paint.severity(finding.severity, &head), paint.bold(&finding.message));
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        paint.severity(finding.severity, &head),
+        paint.bold(&finding.message)
+    );
     let line_label = finding.start_line.to_string();
     let gutter = " ".repeat(line_label.len());
     let _ = writeln!(
@@ -74,7 +83,10 @@ fn render_finding(out: &mut String, report: &Report, finding: &Finding, paint: P
     let source_line = report
         .sources
         .get(&finding.path)
-        .and_then(|text| text.lines().nth(finding.start_line.saturating_sub(1) as usize))
+        .and_then(|text| {
+            text.lines()
+                .nth(finding.start_line.saturating_sub(1) as usize)
+        })
         .map(|line| line.trim_end_matches('\r').replace('\t', " "));
     if let Some(line) = source_line {
         let width = line.chars().count();
@@ -85,7 +97,12 @@ fn render_finding(out: &mut String, report: &Report, finding: &Finding, paint: P
             width.max(start + 1)
         };
         let _ = writeln!(out, "{gutter} {}", paint.blue("|"));
-        let _ = writeln!(out, "{} {} {line}", paint.blue(&line_label), paint.blue("|"));
+        let _ = writeln!(
+            out,
+            "{} {} {line}",
+            paint.blue(&line_label),
+            paint.blue("|")
+        );
         let _ = writeln!(
             out,
             "{gutter} {} {}{}",
@@ -94,7 +111,12 @@ fn render_finding(out: &mut String, report: &Report, finding: &Finding, paint: P
             paint.severity(finding.severity, &"^".repeat(end - start))
         );
     }
-    let _ = writeln!(out, "{gutter} {} confidence: {}", paint.blue("="), finding.confidence);
+    let _ = writeln!(
+        out,
+        "{gutter} {} confidence: {}",
+        paint.blue("="),
+        finding.confidence
+    );
     for mitigation in &finding.mitigations {
         let _ = writeln!(
             out,

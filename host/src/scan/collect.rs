@@ -60,11 +60,13 @@ pub fn collect(paths: &[PathBuf], matchers: &[PackMatcher], options: &CollectOpt
     let mut collected = Collected::default();
     for path in paths {
         match fs::metadata(path) {
-            Err(e) => collected.errors.push(ScanError::new(
-                ErrorKind::Io,
-                format!("cannot read {}: {e}", path.display()),
-            )
-            .path(path.display().to_string())),
+            Err(e) => collected.errors.push(
+                ScanError::new(
+                    ErrorKind::Io,
+                    format!("cannot read {}: {e}", path.display()),
+                )
+                .path(path.display().to_string()),
+            ),
             Ok(meta) if meta.is_dir() => {
                 let root = collect_dir(path, matchers, options, &mut collected);
                 collected.roots.push(root);
@@ -100,17 +102,22 @@ fn collect_dir(
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                collected
-                    .errors
-                    .push(ScanError::new(ErrorKind::Io, format!("while walking {}: {e}", root.display())));
+                collected.errors.push(ScanError::new(
+                    ErrorKind::Io,
+                    format!("while walking {}: {e}", root.display()),
+                ));
                 continue;
             }
         };
-        let Some(file_type) = entry.file_type() else { continue };
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
         if file_type.is_dir() {
             continue;
         }
-        let Some(relative) = relative_path(root, entry.path()) else { continue };
+        let Some(relative) = relative_path(root, entry.path()) else {
+            continue;
+        };
         collected.files_seen += 1;
         let packs = wanted_by(matchers, &relative);
         if packs.is_empty() {
@@ -179,7 +186,10 @@ fn collect_single_file(
             .path(display),
         );
         return CollectedRoot {
-            root: absolute.parent().unwrap_or_else(|| Path::new(".")).to_owned(),
+            root: absolute
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .to_owned(),
             files: Vec::new(),
         };
     };
@@ -234,7 +244,11 @@ fn read_text(
             Ok(text) => Some(text),
             Err(e) => {
                 let offset = e.utf8_error().valid_up_to();
-                let line = e.as_bytes()[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+                let line = e.as_bytes()[..offset]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1;
                 errors.push(
                     fail(
                         ErrorKind::Encoding,

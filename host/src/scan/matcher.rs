@@ -19,11 +19,7 @@ impl PackMatcher {
     pub fn for_patterns(info: &PackInfo) -> Result<PackMatcher, globset::Error> {
         let mut builder = GlobSetBuilder::new();
         for pattern in &info.patterns {
-            builder.add(
-                GlobBuilder::new(pattern)
-                    .literal_separator(true)
-                    .build()?,
-            );
+            builder.add(GlobBuilder::new(pattern).literal_separator(true).build()?);
         }
         Ok(PackMatcher::Patterns(builder.build()?))
     }

@@ -97,10 +97,12 @@ pub fn scan(
             source: source.origin_text(),
             files,
         });
-        report.rules.extend(chosen.info.rules.iter().map(|rule| ReportRule {
-            pack: chosen.info.id.clone(),
-            info: rule.clone(),
-        }));
+        report
+            .rules
+            .extend(chosen.info.rules.iter().map(|rule| ReportRule {
+                pack: chosen.info.id.clone(),
+                info: rule.clone(),
+            }));
     }
     report.sort();
     Ok(report)
@@ -189,7 +191,10 @@ fn run_jobs(
             .pack_options
             .get(&chosen.info.id)
             .map_or(&[][..], Vec::as_slice);
-        loaded.0.scan(&files, pack_options).map_err(|e| job_error(&e))
+        loaded
+            .0
+            .scan(&files, pack_options)
+            .map_err(|e| job_error(&e))
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -233,7 +238,10 @@ fn absorb(report: &mut Report, root: &CollectedRoot, chosen: &Selected<'_>, resu
         Err((kind, message)) => report.errors.push(
             ScanError::new(
                 ErrorKind::Pack,
-                format!("{message}; its findings for {} are missing", root.root.display()),
+                format!(
+                    "{message}; its findings for {} are missing",
+                    root.root.display()
+                ),
             )
             .pack(pack_id.to_owned())
             .reason(kind),
@@ -261,7 +269,9 @@ fn absorb(report: &mut Report, root: &CollectedRoot, chosen: &Selected<'_>, resu
                 report.errors.push(entry);
             }
             for finding in output.findings {
-                let Some(rule) = chosen.info.rule(&finding.rule_id) else { continue };
+                let Some(rule) = chosen.info.rule(&finding.rule_id) else {
+                    continue;
+                };
                 report
                     .findings
                     .push(Finding::from_pack(finding, pack_id, rule, display_of));
@@ -275,7 +285,9 @@ fn nothing_to_scan(paths: &[PathBuf], selected: &[Selected<'_>], files_seen: usi
     let looked_for: Vec<String> = selected
         .iter()
         .map(|s| match &s.matcher {
-            PackMatcher::AnyPipelineFile => format!("{}: any .yml/.yaml/.groovy/Jenkinsfile", s.info.id),
+            PackMatcher::AnyPipelineFile => {
+                format!("{}: any .yml/.yaml/.groovy/Jenkinsfile", s.info.id)
+            }
             PackMatcher::Patterns(_) => format!("{}: {}", s.info.id, s.info.patterns.join(", ")),
         })
         .collect();

@@ -53,34 +53,42 @@ impl PackBuild {
     }
 
     /// Runs the build; `Err` carries a message for the person reading the build log.
+    ///
+    /// Each package's library is built as a `cdylib` with `cargo rustc --crate-type cdylib`,
+    /// so pack crates can declare only `rlib`: a crate that declares `cdylib` gets no hash in
+    /// its native file names, and the host links the built-in packs natively twice (build
+    /// script and tests), which would make those names collide.
     pub fn run(&self) -> Result<Vec<BuiltPack>, String> {
         ensure_target_installed()?;
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .arg("build")
-            .arg("--manifest-path")
-            .arg(&self.manifest)
-            .arg("--target")
-            .arg(TARGET)
-            .arg("--profile")
-            .arg(&self.profile)
-            .arg("--target-dir")
-            .arg(&self.target_dir);
         for package in &self.packages {
-            command.arg("-p").arg(package);
-        }
-        for var in LEAKY_ENV {
-            command.env_remove(var);
-        }
-        let status = command
-            .status()
-            .map_err(|e| format!("cannot run cargo to build the rule packs: {e}"))?;
-        if !status.success() {
-            return Err(format!(
-                "building the rule packs ({}) for {TARGET} failed; see the cargo output above",
-                self.packages.join(", ")
-            ));
+            let mut command = Command::new(&cargo);
+            command
+                .arg("rustc")
+                .arg("--manifest-path")
+                .arg(&self.manifest)
+                .arg("--package")
+                .arg(package)
+                .arg("--lib")
+                .arg("--crate-type")
+                .arg("cdylib")
+                .arg("--target")
+                .arg(TARGET)
+                .arg("--profile")
+                .arg(&self.profile)
+                .arg("--target-dir")
+                .arg(&self.target_dir);
+            for var in LEAKY_ENV {
+                command.env_remove(var);
+            }
+            let status = command
+                .status()
+                .map_err(|e| format!("cannot run cargo to build the rule packs: {e}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "building the rule pack {package} for {TARGET} failed; see the cargo output above"
+                ));
+            }
         }
         let profile_dir = if self.profile == "dev" {
             "debug"
@@ -101,10 +109,7 @@ impl PackBuild {
                         wasm,
                     })
                 } else {
-                    Err(format!(
-                        "{package} built but {} is missing (is it a cdylib?)",
-                        wasm.display()
-                    ))
+                    Err(format!("{package} built but {} is missing", wasm.display()))
                 }
             })
             .collect()

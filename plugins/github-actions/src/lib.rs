@@ -50,7 +50,8 @@ impl Pack for GithubActions {
                             YamlErrorKind::Syntax => FileErrorKind::Parse,
                             YamlErrorKind::Limit => FileErrorKind::Limit,
                         },
-                        message: error.to_string(),
+                        // The span carries the position; the message says what is wrong.
+                        message: error.message,
                         span: Some(error.span),
                     });
                     continue;

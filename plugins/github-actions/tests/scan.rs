@@ -66,8 +66,10 @@ fn a_broken_file_is_an_error_and_the_others_are_still_scanned() {
     let error = &output.errors[0];
     assert_eq!(error.path, ".github/workflows/broken.yml");
     assert_eq!(error.kind, FileErrorKind::Parse);
-    assert!(error.message.starts_with("line "), "{}", error.message);
-    assert!(error.span.is_some());
+    // The position is in the span, not repeated in the message.
+    assert!(!error.message.starts_with("line "), "{}", error.message);
+    let span = error.span.expect("parse errors carry a span");
+    assert_eq!(span.start_line, 3, "{span:?}");
     assert_eq!(rule(&output, "FG-003").len(), 1);
 }
 
@@ -175,10 +177,8 @@ fn fingerprints_do_not_depend_on_lines() {
 
 #[test]
 fn pwn_request_severity_and_properties() {
-    let output = scan(
-        ".github/workflows/pwn.yml",
-        &fixture("fg001-prt-head-sha-npm.yml"),
-    );
+    let content = fixture("fg001-prt-head-sha-npm.yml");
+    let output = scan(".github/workflows/pwn.yml", &content);
     let findings = rule(&output, "FG-001");
     assert_eq!(findings.len(), 1);
     let finding = findings[0];
@@ -198,7 +198,15 @@ fn pwn_request_severity_and_properties() {
         finding.message
     );
     assert_eq!(finding.related.len(), 1);
-    assert_eq!(finding.related[0].span.start_line, 22);
+    let install_line = content
+        .lines()
+        .position(|l| l.trim() == "- run: npm install")
+        .expect("the fixture installs dependencies")
+        + 1;
+    assert_eq!(
+        usize::try_from(finding.related[0].span.start_line).expect("line fits usize"),
+        install_line
+    );
     assert_eq!(
         finding.fingerprint_key,
         "jobs.build.steps[0].with.ref|${{ github.event.pull_request.head.sha }}"

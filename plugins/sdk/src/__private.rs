@@ -178,7 +178,7 @@ macro_rules! export_pack {
                     $crate::__private::scan::<$pack>(request)
                 }
             }
-            $crate::__private::__export_pack_raw!(SluiceExport with_types_in $crate::__private);
+    $crate::__private::__export_pack_raw!(SluiceExport with_types_in $crate::__private);
         };
     };
 }

@@ -26,7 +26,11 @@ pub fn pack_info_json(info: &PackInfo) -> String {
         field(&mut out, "name", rule.name);
         field(&mut out, "title", rule.title);
         field(&mut out, "defaultSeverity", rule.default_severity.as_str());
-        field(&mut out, "defaultConfidence", rule.default_confidence.as_str());
+        field(
+            &mut out,
+            "defaultConfidence",
+            rule.default_confidence.as_str(),
+        );
         field(&mut out, "description", rule.description);
         field(&mut out, "remediation", rule.remediation);
         field(&mut out, "helpUri", rule.help_uri);
@@ -121,7 +125,13 @@ mod tests {
         let json = pack_info_json(&info);
         assert!(json.contains(r#""name":"P \"quoted\"""#), "{json}");
         assert!(json.contains(r#""description":"line\nbreak""#), "{json}");
-        assert!(json.contains(r#""defaultSeverity":"high","defaultConfidence":"medium""#), "{json}");
-        assert!(json.contains(r#""options":[{"name":"o","description":"od","defaultValue":""}]"#), "{json}");
+        assert!(
+            json.contains(r#""defaultSeverity":"high","defaultConfidence":"medium""#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""options":[{"name":"o","description":"od","defaultValue":""}]"#),
+            "{json}"
+        );
     }
 }

@@ -107,7 +107,11 @@ impl Expectations {
                     continue;
                 };
                 let ids = &line[at + marker.len()..];
-                for id in ids.split([',', ' ']).map(str::trim).filter(|s| is_rule_id(s)) {
+                for id in ids
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| is_rule_id(s))
+                {
                     expectations.rules.insert(id.to_owned());
                     if expects {
                         *expectations
@@ -203,9 +207,7 @@ pub fn check_fixture<P: Pack>(path: &str, content: &str, extra: &[(&str, &str)])
         !expectations.rules.is_empty(),
         "{path} names no rule in `expect:` or `expect-none:`"
     );
-    if let Err(problems) =
-        expectations.check(output.findings.iter().filter(|f| f.path == path))
-    {
+    if let Err(problems) = expectations.check(output.findings.iter().filter(|f| f.path == path)) {
         panic!("{path}:\n{problems}\nfindings: {:#?}", output.findings);
     }
 }
@@ -255,7 +257,12 @@ mod tests {
         assert!(e.check(&[at(1)]).is_ok());
         let missing = e.check(&[]).expect_err("missing finding must fail");
         assert!(missing.contains("missing: XX-001 on line 1"), "{missing}");
-        let unexpected = e.check(&[at(1), at(2)]).expect_err("extra finding must fail");
-        assert!(unexpected.contains("unexpected: XX-001 on line 2"), "{unexpected}");
+        let unexpected = e
+            .check(&[at(1), at(2)])
+            .expect_err("extra finding must fail");
+        assert!(
+            unexpected.contains("unexpected: XX-001 on line 2"),
+            "{unexpected}"
+        );
     }
 }

@@ -97,8 +97,16 @@ impl Span {
     #[must_use]
     pub fn cover(self, other: Span) -> Span {
         let (start, end) = (
-            if other.start_byte < self.start_byte { other } else { self },
-            if other.end_byte > self.end_byte { other } else { self },
+            if other.start_byte < self.start_byte {
+                other
+            } else {
+                self
+            },
+            if other.end_byte > self.end_byte {
+                other
+            } else {
+                self
+            },
         );
         Span {
             start_byte: start.start_byte,
@@ -275,7 +283,11 @@ impl Finding {
     }
 
     #[must_use]
-    pub fn mitigation(mut self, kind: impl Into<String>, description: impl Into<String>) -> Finding {
+    pub fn mitigation(
+        mut self,
+        kind: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Finding {
         self.mitigations.push(Mitigation {
             kind: kind.into(),
             description: description.into(),

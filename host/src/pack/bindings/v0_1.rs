@@ -8,8 +8,9 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::sluice::pack::rules::{PackInfo as WitPackInfo, ScanRequest, ScanResult};
-pub use sluice::pack::host::{Host, LogLevel};
-use sluice::pack::types as wit;
+// `self::` because the generated module shares its name with this crate.
+pub use self::sluice::pack::host::{Host, LogLevel};
+use self::sluice::pack::types as wit;
 
 impl From<wit::Severity> for host::Severity {
     fn from(s: wit::Severity) -> Self {
@@ -145,9 +146,7 @@ pub fn request(files: &[crate::pack::SourceFile], options: &[(String, String)]) 
 }
 
 /// Splits a scan result into host findings and file errors.
-pub fn result(
-    result: ScanResult,
-) -> (Vec<host::PackFinding>, Vec<host::PackFileError>) {
+pub fn result(result: ScanResult) -> (Vec<host::PackFinding>, Vec<host::PackFileError>) {
     (
         result.findings.into_iter().map(Into::into).collect(),
         result.errors.into_iter().map(Into::into).collect(),

@@ -29,17 +29,18 @@ pub const META: RuleMeta = RuleMeta {
         action we cannot see into follows. A checkout followed by nothing that could run it \
         is not reported. Directories are followed: fork code checked out to `path: pr` is \
         only executed by commands that run in `pr/`.\n\n\
-        Recognised safeguards lower the result, in this order (the first of the first group \
-        applies): a fork guard (`head.repo.full_name == github.repository`) → Info; a bot \
-        actor guard → at most High (a later push still runs as the bot); a label gate *and* \
-        an environment → two levels lower; a label gate, an environment, a permission check \
-        before the checkout or a human actor guard → one level lower. Then fork code isolated \
-        in a subdirectory with trusted code elsewhere → Info; fork code in a subdirectory \
-        nothing runs from → one level lower; an empty token with no secrets → Info, a \
-        read-only token with no secrets → at most Low; and, if nothing applied yet, a needed \
-        job that checks permissions or an `author_association` check → two levels lower. \
-        Jobs whose `if:` restricts them to unprivileged events (`github.event_name == \
-        'pull_request'`) are not reported.",
+        Recognised safeguards lower the result (each is listed as a mitigation; adding one \
+        never raises the result): a fork guard (`head.repo.full_name == github.repository`, \
+        `head.repo.fork == false`) → Info; otherwise the strongest gate counts — an \
+        `author_association` check, a needed job that verifies the actor, or a label gate \
+        *and* an environment → two levels lower; a label gate, an environment, a step that \
+        verifies the actor before the code runs, or a human actor guard → one level lower; a \
+        bot actor guard caps at High (a later push still runs as the bot). Fork code in a \
+        subdirectory with trusted code checked out elsewhere → Info; in a subdirectory \
+        nothing runs from → one level lower. An empty token with no secrets in reach → Info; \
+        a read-only token with no secrets → at most Low. Conditions are read per `||` \
+        alternative and only the weakest counts. Jobs whose `if:` restricts them to \
+        unprivileged events (`github.event_name == 'pull_request'`) are not reported.",
     remediation: "Do not check out pull request code in privileged workflows. Run untrusted \
         builds under `pull_request` (no secrets, read-only token) and, if results need a \
         privileged step, pass them as artifacts to a separate `workflow_run` job that treats \
