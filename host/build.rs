@@ -9,8 +9,11 @@ use std::path::PathBuf;
 use sluice_pack_build::{PackBuild, target_dir_beside};
 use sluice_pack_sdk::{Pack, PackInfo, metadata::pack_info_json};
 
+/// Reads a pack's metadata from its natively compiled crate.
+type InfoFn = fn() -> PackInfo;
+
 /// Built-in packs: (package name, metadata).
-const BUILTIN_PACKS: &[(&str, fn() -> PackInfo)] = &[(
+const BUILTIN_PACKS: &[(&str, InfoFn)] = &[(
     "sluice-pack-github-actions",
     <sluice_pack_github_actions::GithubActions as Pack>::info,
 )];

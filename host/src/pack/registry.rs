@@ -66,13 +66,13 @@ impl PackRegistry {
         pack.loaded
             .get_or_init(|| {
                 let (loaded, timings) = self.engine.load(&pack.source)?;
-                if let Ok(known) = &pack.info {
-                    if loaded.info() != known {
-                        return Err(PackError::InvalidInfo(format!(
-                            "{}: the component's info() differs from its recorded metadata",
-                            pack.source.label()
-                        )));
-                    }
+                if let Ok(known) = &pack.info
+                    && loaded.info() != known
+                {
+                    return Err(PackError::InvalidInfo(format!(
+                        "{}: the component's info() differs from its recorded metadata",
+                        pack.source.label()
+                    )));
                 }
                 Ok((loaded, timings))
             })
@@ -90,38 +90,33 @@ impl PackRegistry {
                 loaded: OnceLock::new(),
             };
         }
-        let cache_key = self
-            .engine
-            .cache()
-            .map(|_| CompileCache::key(source.sha256(), self.engine.config_key()));
-        if let (Some(cache), Some(key)) = (self.engine.cache(), cache_key.as_deref()) {
-            if let Ok(Some(json)) = cache.get(key, "info.json") {
-                if let Ok(info) = serde_json::from_slice::<PackInfo>(&json) {
-                    // Only metadata this host validated is ever written to the cache.
-                    return RegisteredPack {
-                        source,
-                        info: Ok(info),
-                        loaded: OnceLock::new(),
-                    };
-                }
-            }
+        let cache = self.engine.cache().map(|cache| {
+            let key = CompileCache::key(source.sha256(), self.engine.config_key());
+            (cache, key)
+        });
+        // Only metadata this host validated is ever written to the cache.
+        if let Some((cache, key)) = &cache
+            && let Ok(Some(json)) = cache.get(key, "info.json")
+            && let Ok(info) = serde_json::from_slice::<PackInfo>(&json)
+        {
+            return RegisteredPack {
+                source,
+                info: Ok(info),
+                loaded: OnceLock::new(),
+            };
         }
         let loaded = OnceLock::new();
-        let info = match self.engine.load(&source) {
-            Ok((pack, timings)) => {
-                let info = pack.info().clone();
-                if let (Some(cache), Some(key)) = (self.engine.cache(), cache_key.as_deref()) {
-                    if let Ok(json) = serde_json::to_vec(&info) {
-                        if let Err(e) = cache.put(key, "info.json", &json) {
-                            tracing::warn!("could not cache pack metadata: {e}");
-                        }
-                    }
-                }
-                let _ = loaded.set(Ok((pack, timings)));
-                Ok(info)
+        let info = self.engine.load(&source).map(|(pack, timings)| {
+            let info = pack.info().clone();
+            if let Some((cache, key)) = &cache
+                && let Ok(json) = serde_json::to_vec(&info)
+                && let Err(e) = cache.put(key, "info.json", &json)
+            {
+                tracing::warn!("could not cache pack metadata: {e}");
             }
-            Err(error) => Err(error),
-        };
+            let _ = loaded.set(Ok((pack, timings)));
+            info
+        });
         RegisteredPack {
             source,
             info,
