@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{code, json, run, stderr, stdout};
+use support::{code, json, repo, run, stderr, stdout};
 
 const EXAMPLE: &str = "examples/insecure-pipelines";
 
@@ -32,17 +32,6 @@ jobs:
     steps:
       - run: echo \"${{ github.event.issue.title }}\"
 ";
-
-/// Writes `files` (relative path, content) into a new temporary directory.
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (path, content) in files {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().expect("file has a parent")).expect("mkdir");
-        fs::write(path, content).expect("write file");
-    }
-    dir
-}
 
 fn path_str(path: &Path) -> &str {
     path.to_str().expect("temp paths are UTF-8")

@@ -45,11 +45,7 @@ const MAX_MESSAGE_BYTES: usize = 4200;
 
 /// A temporary repository holding [`WORKFLOW`].
 fn repository() -> TempDir {
-    let dir = tempfile::tempdir().expect("create a temporary repository");
-    let workflows = dir.path().join(".github/workflows");
-    std::fs::create_dir_all(&workflows).expect("create .github/workflows");
-    std::fs::write(dir.path().join(WORKFLOW_PATH), WORKFLOW).expect("write the workflow");
-    dir
+    support::repo(&[(WORKFLOW_PATH, WORKFLOW)])
 }
 
 fn text(path: &Path) -> &str {

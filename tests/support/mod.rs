@@ -40,6 +40,17 @@ fn cache_dir() -> &'static Path {
     })
 }
 
+/// A temporary directory holding `files` (path relative to it, content).
+pub fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("create a temporary repository");
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("file has a parent")).expect("mkdir");
+        std::fs::write(path, content).expect("write file");
+    }
+    dir
+}
+
 /// Runs `sluice` with `args` and returns its output.
 pub fn run(args: &[&str]) -> Output {
     sluice().args(args).output().expect("run sluice")

@@ -176,23 +176,21 @@ impl PackPre {
         let mut output = PackOutput::default();
         let mut undeclared = Vec::new();
         let mut foreign = 0usize;
+        let mut over_cap = 0usize;
         let total = findings.len();
         for mut finding in findings {
             if !declared.contains(finding.rule_id.as_str()) {
                 undeclared.push(finding.rule_id);
-                continue;
-            }
-            if !requested.contains(finding.path.as_str()) {
+            } else if !requested.contains(finding.path.as_str()) {
                 foreign += 1;
-                continue;
+            } else if output.findings.len() == limits.max_findings {
+                over_cap += 1;
+            } else {
+                cap_finding(&mut finding, limits.max_text_bytes, limits.max_list_items);
+                output.findings.push(finding);
             }
-            if output.findings.len() == limits.max_findings {
-                break;
-            }
-            cap_finding(&mut finding, limits.max_text_bytes, limits.max_list_items);
-            output.findings.push(finding);
         }
-        if total > limits.max_findings + undeclared.len() + foreign {
+        if over_cap > 0 {
             output.output_problems.push(format!(
                 "pack returned {total} findings; only the first {} were kept",
                 limits.max_findings
@@ -232,6 +230,13 @@ impl PackPre {
 }
 
 fn cap_finding(finding: &mut PackFinding, max_text: usize, max_items: usize) {
+    // Positions are 1-based; a pack bug must not produce line 0 in SARIF or the table.
+    let span = &mut finding.span;
+    span.start_line = span.start_line.max(1);
+    span.start_column = span.start_column.max(1);
+    span.end_line = span.end_line.max(span.start_line);
+    span.end_column = span.end_column.max(1);
+    span.end_byte = span.end_byte.max(span.start_byte);
     finding.message = truncate(&finding.message, max_text);
     finding.fingerprint_key = truncate(&finding.fingerprint_key, max_text);
     finding.properties.truncate(max_items);

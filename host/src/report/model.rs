@@ -142,7 +142,7 @@ pub struct ScanError {
     /// For pack errors: `timeout`, `out-of-memory`, `trap`, `interface-mismatch`, ...
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The file involved; `null` for errors about a pack as a whole.
     pub path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pack: Option<String>,
