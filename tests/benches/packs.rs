@@ -5,6 +5,11 @@
 //! shared corpus (`../shared/corpus/github-actions`) — and the same pack code called natively
 //! (linked as an rlib), so the sandbox's overhead is a measured ratio, not a guess.
 //!
+//! Then, with `SLUICE_BENCH_ZIZMOR` pointing at a zizmor binary
+//! (`tests/benches/install-zizmor.sh` installs one from PyPI and prints its path), the whole
+//! `sluice` binary and `zizmor --offline` scan the same corpus laid out as repositories
+//! (`<repo>/.github/workflows/*.yml`), and wall time and CPU time per file are compared.
+//!
 //! Set `SLUICE_BENCH_QUICK=1` for a fast smoke run (fewer rounds).
 
 use std::hint::black_box;
@@ -148,6 +153,143 @@ fn main() {
         "  sandbox overhead (wasm per-file / native): {:.2}x",
         median(&wasm).as_secs_f64() / median(&native).as_secs_f64()
     );
+
+    compare_with_zizmor(&corpus, files.len(), corpus_rounds);
+}
+
+/// Runs the real `sluice` binary and zizmor over the corpus laid out as repositories.
+fn compare_with_zizmor(corpus: &Path, file_count: usize, rounds: usize) {
+    let Some(zizmor) = std::env::var_os("SLUICE_BENCH_ZIZMOR").map(PathBuf::from) else {
+        println!(
+            "\n(zizmor comparison skipped: set SLUICE_BENCH_ZIZMOR=$(tests/benches/install-zizmor.sh))"
+        );
+        return;
+    };
+    let layout = tempfile::tempdir().expect("temp dir");
+    let repos = lay_out_as_repositories(corpus, layout.path());
+    let cache = tempfile::tempdir().expect("temp dir");
+    let sluice = |repos: &[PathBuf]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"));
+        command
+            .args([
+                "scan",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--cache-dir",
+            ])
+            .arg(cache.path())
+            .args(repos);
+        command
+    };
+    let zizmor_command = |repos: &[PathBuf]| {
+        let mut command = std::process::Command::new(&zizmor);
+        command
+            .args(["--offline", "--format", "plain", "--no-progress"])
+            .args(repos);
+        command
+    };
+    // Warm the compile cache so sluice is measured the way a repeat user runs it.
+    run_child(&mut sluice(&repos));
+    let version = std::process::Command::new(&zizmor)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let measure = |make: &dyn Fn(&[PathBuf]) -> std::process::Command| {
+        let samples: Vec<(Duration, Duration)> = (0..rounds.max(1))
+            .map(|_| run_child(&mut make(&repos)))
+            .collect();
+        let wall = median(&samples.iter().map(|s| s.0).collect::<Vec<_>>());
+        let cpu = median(&samples.iter().map(|s| s.1).collect::<Vec<_>>());
+        (wall, cpu)
+    };
+    let (sluice_wall, sluice_cpu) = measure(&sluice);
+    let (zizmor_wall, zizmor_cpu) = measure(&zizmor_command);
+    let per_file = |d: Duration| d.as_secs_f64() * 1e6 / file_count as f64;
+    println!(
+        "\nwhole binaries on {file_count} workflows in {} repositories ({version}):",
+        repos.len()
+    );
+    println!(
+        "  sluice scan:       {:>8.0} files/s, {:>7.1} µs CPU per file ({:.2} s wall)",
+        file_count as f64 / sluice_wall.as_secs_f64(),
+        per_file(sluice_cpu),
+        sluice_wall.as_secs_f64()
+    );
+    println!(
+        "  zizmor --offline:  {:>8.0} files/s, {:>7.1} µs CPU per file ({:.2} s wall)",
+        file_count as f64 / zizmor_wall.as_secs_f64(),
+        per_file(zizmor_cpu),
+        zizmor_wall.as_secs_f64()
+    );
+    println!(
+        "  zizmor / sluice:   {:.1}x wall, {:.1}x CPU per file",
+        zizmor_wall.as_secs_f64() / sluice_wall.as_secs_f64(),
+        zizmor_cpu.as_secs_f64() / sluice_cpu.as_secs_f64()
+    );
+}
+
+/// `<owner>__<repo>/.github__workflows__x.yml` → `<dest>/<owner>__<repo>/.github/workflows/x.yml`.
+fn lay_out_as_repositories(corpus: &Path, dest: &Path) -> Vec<PathBuf> {
+    let mut repos = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(corpus)
+        .expect("read corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    entries.sort();
+    for repo in entries {
+        let name = repo.file_name().expect("repo dir name");
+        let workflows = dest.join(name).join(".github/workflows");
+        std::fs::create_dir_all(&workflows).expect("mkdir workflows");
+        for file in std::fs::read_dir(&repo)
+            .expect("read repo dir")
+            .filter_map(Result::ok)
+        {
+            let file_name = file.file_name().to_string_lossy().into_owned();
+            let short = file_name
+                .strip_prefix(".github__workflows__")
+                .unwrap_or(&file_name)
+                .to_owned();
+            std::fs::copy(file.path(), workflows.join(short)).expect("copy workflow");
+        }
+        repos.push(dest.join(name));
+    }
+    repos
+}
+
+/// Runs a child to completion; returns its wall time and the CPU time (user + system) it used.
+fn run_child(command: &mut std::process::Command) -> (Duration, Duration) {
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let before = children_cpu();
+    let start = Instant::now();
+    let status = command.status().expect("run benchmark child");
+    let wall = start.elapsed();
+    assert!(
+        status.code().is_some(),
+        "benchmark child was killed: {status}"
+    );
+    (wall, children_cpu().saturating_sub(before))
+}
+
+/// CPU time of all waited-for children of this process so far.
+fn children_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    #[allow(unsafe_code)]
+    // SAFETY: `usage` is a valid, writable rusage; RUSAGE_CHILDREN is a valid `who`.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 fn corpus_files(dir: &Path) -> Vec<SourceFile> {

@@ -281,7 +281,15 @@ fn absorb(report: &mut Report, root: &CollectedRoot, chosen: &Selected<'_>, resu
 }
 
 fn nothing_to_scan(paths: &[PathBuf], selected: &[Selected<'_>], files_seen: usize) -> String {
-    let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    const SHOWN: usize = 5;
+    let mut searched: Vec<String> = paths
+        .iter()
+        .take(SHOWN)
+        .map(|p| p.display().to_string())
+        .collect();
+    if paths.len() > SHOWN {
+        searched.push(format!("and {} more paths", paths.len() - SHOWN));
+    }
     let looked_for: Vec<String> = selected
         .iter()
         .map(|s| match &s.matcher {
