@@ -8,16 +8,30 @@
 pub mod checkout;
 pub mod conditions;
 pub mod contexts;
+pub mod env_settings;
 pub mod execution;
+pub mod exposure;
+pub mod json;
 pub mod mitigations;
 pub mod model;
 pub mod rules;
 pub mod shell;
+pub mod taint;
+pub mod threat_data;
 
 use sluice_pack_sdk::yaml::{self, YamlErrorKind};
 use sluice_pack_sdk::{FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest};
 
 use crate::model::Definition;
+
+/// The pack's version. The embedded threat data (`data/*.json`, read by FG-022 and FG-025) is
+/// part of what a version means: see [`DATA_RELEASES`].
+pub const PACK_VERSION: &str = "0.2.0";
+
+/// Every pack version whose threat data changed, with the FNV-1a fingerprint of the data
+/// ([`threat_data::fingerprint`]). Changing `data/` fails a unit test until a new entry with a
+/// new version is appended here and [`PACK_VERSION`] is set to it.
+pub const DATA_RELEASES: &[(&str, u64)] = &[("0.2.0", 0xe6cd_4907_25d3_d220)];
 
 /// The GitHub Actions pack.
 #[derive(Debug)]
@@ -28,7 +42,7 @@ impl Pack for GithubActions {
         PackInfo {
             id: "github-actions",
             name: "GitHub Actions",
-            version: "0.1.0",
+            version: PACK_VERSION,
             platform: "github-actions",
             description: "Finds pwn requests, script injection and unpinned actions in GitHub \
                           Actions workflows and action manifests.",
@@ -74,3 +88,30 @@ impl Pack for GithubActions {
 }
 
 sluice_pack_sdk::export_pack!(GithubActions);
+
+#[cfg(test)]
+mod data_release_tests {
+    use super::*;
+
+    #[test]
+    fn threat_data_changes_bump_the_pack_version() {
+        let (version, fingerprint) = *DATA_RELEASES.last().expect("at least one data release");
+        assert_eq!(
+            threat_data::fingerprint(),
+            fingerprint,
+            "data/*.json changed: append (\"<new version>\", {:#x}) to DATA_RELEASES and set \
+             PACK_VERSION to the new version",
+            threat_data::fingerprint()
+        );
+        assert_eq!(
+            version, PACK_VERSION,
+            "the last DATA_RELEASES entry must be the current pack version"
+        );
+        for (i, (a, _)) in DATA_RELEASES.iter().enumerate() {
+            assert!(
+                DATA_RELEASES[i + 1..].iter().all(|(b, _)| a != b),
+                "version {a} recorded twice: new data needs a new version"
+            );
+        }
+    }
+}
