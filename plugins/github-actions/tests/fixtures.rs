@@ -80,3 +80,18 @@ fn every_rule_has_firing_and_safe_fixtures() {
         assert!(safe >= 1, "{rule}: no safe twin");
     }
 }
+
+#[test]
+fn every_rule_has_a_doc_page() {
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+    for rule in GithubActions::info().rules {
+        let page = docs.join(format!("{}.md", rule.id));
+        let text = std::fs::read_to_string(&page)
+            .unwrap_or_else(|e| panic!("{} has no doc page at {}: {e}", rule.id, page.display()));
+        assert!(
+            text.starts_with(&format!("# {} ", rule.id)),
+            "{} does not start with its rule id",
+            page.display()
+        );
+    }
+}
