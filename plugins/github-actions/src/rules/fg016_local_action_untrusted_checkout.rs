@@ -5,8 +5,8 @@ use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 use super::FileContext;
 use super::fg001_pwn_request::assess;
 use crate::checkout::{self, is_within, workspace_path};
-use crate::conditions::Condition;
 use crate::execution::Level;
+use crate::exposure::{self, PRIVILEGED};
 use crate::mitigations::{self, Safeguard};
 use crate::model::{Uses, Workflow};
 
@@ -40,25 +40,12 @@ pub const META: RuleMeta = RuleMeta {
     tags: &["pwn-request", "untrusted-checkout"],
 };
 
-const PRIVILEGED: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
-
 pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
     let Some(workflow) = file.definition.as_workflow() else {
         return;
     };
-    let privileged: Vec<&str> = PRIVILEGED
-        .iter()
-        .copied()
-        .filter(|event| workflow.triggers.contains(event))
-        .collect();
-    if privileged.is_empty() {
-        return;
-    }
     for job in &workflow.jobs {
-        let events = match &job.condition {
-            Some(condition) => Condition::parse(condition.value).reachable_events(&privileged),
-            None => privileged.clone(),
-        };
+        let events = exposure::job_events(workflow, job, PRIVILEGED);
         if events.is_empty() {
             continue;
         }

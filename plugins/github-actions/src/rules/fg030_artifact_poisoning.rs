@@ -6,9 +6,9 @@ use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity, Span};
 use super::FileContext;
 use super::fg001_pwn_request::assess;
 use crate::checkout::{ForkCheckout, Method, change_directory, step_directory, workspace_path};
-use crate::conditions::Condition;
 use crate::env_settings;
 use crate::execution::{self, Level, Region};
+use crate::exposure::{self, PRIVILEGED};
 use crate::mitigations::{self, Effect, Safeguard};
 use crate::model::{Job, Step, Text, Workflow};
 use crate::shell;
@@ -53,8 +53,6 @@ pub const META: RuleMeta = RuleMeta {
 /// Marks a download directory outside the workspace (`${{ runner.temp }}/x`).
 const OUTSIDE: &str = "\u{0}outside";
 
-const PRIVILEGED: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
-
 /// Actions that download artifacts of other runs by design.
 const CROSS_RUN_DOWNLOADERS: &[&str] = &[
     "dawidd6/action-download-artifact",
@@ -83,19 +81,8 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
     let Some(workflow) = file.definition.as_workflow() else {
         return;
     };
-    let privileged: Vec<&str> = PRIVILEGED
-        .iter()
-        .copied()
-        .filter(|e| workflow.triggers.contains(e))
-        .collect();
-    if privileged.is_empty() {
-        return;
-    }
     for job in &workflow.jobs {
-        let events = match &job.condition {
-            Some(condition) => Condition::parse(condition.value).reachable_events(&privileged),
-            None => privileged.clone(),
-        };
+        let events = exposure::job_events(workflow, job, PRIVILEGED);
         if events.is_empty() {
             continue;
         }

@@ -6,8 +6,8 @@ use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity, Span};
 use super::FileContext;
 use super::fg001_pwn_request::assess;
 use crate::checkout::{self, ForkCheckout, change_directory, step_directory, workspace_path};
-use crate::conditions::Condition;
 use crate::execution::{self, Level, Region};
+use crate::exposure::{self, PRIVILEGED};
 use crate::mitigations::{self, Effect, Safeguard};
 use crate::model::{Job, Workflow};
 use crate::shell;
@@ -53,8 +53,6 @@ pub const META: RuleMeta = RuleMeta {
         "living-off-the-pipeline",
     ],
 };
-
-const PRIVILEGED: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
 
 /// Tools FG-001's analysis leaves out: (program, subcommands that run code (empty = any),
 /// level, what loads).
@@ -219,19 +217,8 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
     let Some(workflow) = file.definition.as_workflow() else {
         return;
     };
-    let privileged: Vec<&str> = PRIVILEGED
-        .iter()
-        .copied()
-        .filter(|e| workflow.triggers.contains(e))
-        .collect();
-    if privileged.is_empty() {
-        return;
-    }
     for job in &workflow.jobs {
-        let events = match &job.condition {
-            Some(condition) => Condition::parse(condition.value).reachable_events(&privileged),
-            None => privileged.clone(),
-        };
+        let events = exposure::job_events(workflow, job, PRIVILEGED);
         if events.is_empty() {
             continue;
         }
