@@ -95,7 +95,7 @@ pub struct ScanArgs {
     pub output: Option<PathBuf>,
 
     /// Exit with 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::High)]
     pub fail_on: FailOn,
 
     /// Leave out findings below this severity.
