@@ -14,8 +14,9 @@ use sluice_pack_sdk::Span;
 
 use self::actions::{Behaviour, action_behaviour};
 use self::commands::{Verdict, classify_command, is_harmless, summary};
-use crate::checkout::{ForkCheckout, change_directory, is_within, step_directory};
-use crate::model::{Job, Workflow};
+use crate::checkout::{ForkCheckout, change_directory, is_within, step_directory, workspace_path};
+use crate::model::{Job, Step, Workflow};
+use crate::repository::Repository;
 use crate::shell;
 
 /// How sure we are that fork code runs.
@@ -45,6 +46,9 @@ pub struct Execution {
     pub span: Span,
     /// What runs, for messages (`npm install`, `./build.sh`, `the local action ./x`).
     pub what: String,
+    /// Where the code runs when that is inside a local composite action of the repository:
+    /// (action path, span there). [`Execution::span`] is then the calling `uses:`.
+    pub remote: Option<(String, Span)>,
 }
 
 /// What follows a fork checkout.
@@ -82,6 +86,18 @@ pub fn analyze(
     checkout: &ForkCheckout<'_, '_>,
     region: &Region,
 ) -> Analysis {
+    analyze_in(workflow, job, checkout, region, None)
+}
+
+/// [`analyze`], also looking into the steps of local composite actions found in
+/// `repository` (the workflow's file is `path`).
+pub fn analyze_in(
+    workflow: &Workflow<'_>,
+    job: &Job<'_>,
+    checkout: &ForkCheckout<'_, '_>,
+    region: &Region,
+    repository: Option<(&str, &Repository<'_>)>,
+) -> Analysis {
     let mut analysis = Analysis::default();
     // A toolchain installed before the checkout serves the commands after it just the same.
     let mut setup: Option<String> = job
@@ -91,6 +107,7 @@ pub fn analyze(
         .find(|s| action_behaviour(s, region) == Behaviour::Setup)
         .and_then(|s| s.uses)
         .map(|uses| uses.value.trim().to_owned());
+    let mut inert_locals: Vec<(String, Option<String>)> = Vec::new();
     for step in job.steps.iter().filter(|s| s.index >= checkout.step.index) {
         let same_step = step.index == checkout.step.index;
         if same_step && checkout.script_rest.is_none() {
@@ -117,8 +134,31 @@ pub fn analyze(
                     step_index: step.index,
                     span: run.span_of(range.start + start..range.end + start),
                     what,
+                    remote: None,
                 },
             )
+        } else if let Some(uses) = step.uses
+            && let Some(found) = repository.and_then(|(path, repository)| {
+                // The same local action called again finds nothing again.
+                let key = (uses.value.trim().to_owned(), setup.clone());
+                if inert_locals.contains(&key) {
+                    return None;
+                }
+                let found =
+                    local_action_execution(path, repository, step, region, setup.as_deref());
+                if found.is_none() {
+                    inert_locals.push(key);
+                }
+                found
+            })
+        {
+            Some(Execution {
+                level: found.0,
+                step_index: step.index,
+                span: uses.span(),
+                what: format!("{} in the local action `{}`", found.1, uses.value.trim()),
+                remote: Some(found.2),
+            })
         } else if let Some(uses) = step.uses {
             match action_behaviour(step, region) {
                 Behaviour::Executes(level, what) => Some(Execution {
@@ -126,6 +166,7 @@ pub fn analyze(
                     step_index: step.index,
                     span: uses.span(),
                     what,
+                    remote: None,
                 }),
                 Behaviour::Setup => {
                     setup.get_or_insert_with(|| uses.value.trim().to_owned());
@@ -148,6 +189,42 @@ pub fn analyze(
         }
     }
     analysis
+}
+
+/// The first step of the local composite action `step` calls (through nested local actions)
+/// that runs fork code: (level, description, (action path, span)).
+fn local_action_execution(
+    path: &str,
+    repository: &Repository<'_>,
+    step: &Step<'_>,
+    region: &Region,
+    setup: Option<&str>,
+) -> Option<(Level, String, (String, Span))> {
+    repository
+        .expand_action(path_in(repository, path)?, step, &[])
+        .into_iter()
+        .find_map(|reached| {
+            let inner = reached.step;
+            if let Some(run) = inner.run {
+                // Composite steps start in the caller's workspace.
+                let cwd = match inner.working_directory {
+                    Some(dir) => workspace_path(dir.value, ""),
+                    None => Some(String::new()),
+                };
+                let (level, range, what) = script_execution(run.value, cwd, region, setup)?;
+                Some((level, what, (reached.path.to_owned(), run.span_of(range))))
+            } else if let Behaviour::Executes(level, what) = action_behaviour(inner, region) {
+                let uses = inner.uses?;
+                Some((level, what, (reached.path.to_owned(), uses.span())))
+            } else {
+                None
+            }
+        })
+}
+
+/// The repository's own copy of `path` (so resolved paths borrow from it).
+fn path_in<'a>(repository: &Repository<'a>, path: &str) -> Option<&'a str> {
+    repository.entries().map(|(p, _)| p).find(|p| *p == path)
 }
 
 /// The first command of a script that runs fork code: (level, byte range, description).

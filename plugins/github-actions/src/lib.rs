@@ -14,6 +14,7 @@ pub mod exposure;
 pub mod json;
 pub mod mitigations;
 pub mod model;
+pub mod repository;
 pub mod rules;
 pub mod shell;
 pub mod taint;
@@ -23,6 +24,7 @@ use sluice_pack_sdk::yaml::{self, YamlErrorKind};
 use sluice_pack_sdk::{FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest};
 
 use crate::model::Definition;
+use crate::repository::Repository;
 
 /// The pack's version. The embedded threat data (`data/*.json`, read by FG-022 and FG-025) is
 /// part of what a version means: see [`DATA_RELEASES`].
@@ -54,35 +56,45 @@ impl Pack for GithubActions {
 
     fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
         let mut output = ScanOutput::default();
+        // Every file is parsed first, so rules can follow local references between them.
+        let mut parsed = Vec::new();
         for file in &request.files {
-            let documents = match yaml::parse(&file.content) {
-                Ok(documents) => documents,
-                Err(error) => {
-                    output.errors.push(FileError {
-                        path: file.path.clone(),
-                        kind: match error.kind {
-                            YamlErrorKind::Syntax => FileErrorKind::Parse,
-                            YamlErrorKind::Limit => FileErrorKind::Limit,
-                        },
-                        // The span carries the position; the message says what is wrong.
-                        message: error.message,
-                        span: Some(error.span),
-                    });
-                    continue;
-                }
-            };
-            // Duplicate keys and similar warnings are not errors: GitHub itself rejects some of
-            // them, but the file is still worth checking as written.
-            for document in &documents {
-                if let Some(definition) = Definition::recognise(&document.root, &file.path) {
-                    let context = rules::FileContext {
-                        path: &file.path,
-                        definition: &definition,
-                    };
-                    rules::check(&context, &mut output.findings);
-                }
+            match yaml::parse(&file.content) {
+                Ok(documents) => parsed.push((file.path.as_str(), documents)),
+                Err(error) => output.errors.push(FileError {
+                    path: file.path.clone(),
+                    kind: match error.kind {
+                        YamlErrorKind::Syntax => FileErrorKind::Parse,
+                        YamlErrorKind::Limit => FileErrorKind::Limit,
+                    },
+                    // The span carries the position; the message says what is wrong.
+                    message: error.message,
+                    span: Some(error.span),
+                }),
             }
         }
+        // Duplicate keys and similar warnings are not errors: GitHub itself rejects some of
+        // them, but the file is still worth checking as written.
+        let repository = Repository::new(
+            parsed
+                .iter()
+                .flat_map(|(path, documents)| {
+                    documents.iter().filter_map(|document| {
+                        Definition::recognise(&document.root, path).map(|d| (*path, d))
+                    })
+                })
+                .collect(),
+        );
+        for (path, definition) in repository.entries() {
+            let context = rules::FileContext {
+                path,
+                definition,
+                repository: &repository,
+            };
+            rules::check(&context, &mut output.findings);
+        }
+        rules::correlation::correlate(&mut output.findings);
+        rules::correlation::keep_worst_per_place(&mut output.findings);
         Ok(output)
     }
 }

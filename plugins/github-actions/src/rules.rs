@@ -1,5 +1,6 @@
 //! Every rule of the pack, one module each, with its metadata beside its code.
 
+pub mod correlation;
 pub mod fg001_pwn_request;
 pub mod fg002_script_injection;
 pub mod fg003_unpinned_action;
@@ -40,6 +41,7 @@ pub mod fg036_secrets_inherit;
 use sluice_pack_sdk::{Finding, RuleMeta};
 
 use crate::model::Definition;
+use crate::repository::Repository;
 
 /// Metadata of every rule, in id order.
 pub const ALL: &[RuleMeta] = &[
@@ -87,6 +89,8 @@ pub struct FileContext<'f, 'a> {
     /// Repository-relative path, for findings.
     pub path: &'f str,
     pub definition: &'f Definition<'a>,
+    /// Every recognised file of the scan, for following local references.
+    pub repository: &'f Repository<'a>,
 }
 
 /// Runs every rule over one file.

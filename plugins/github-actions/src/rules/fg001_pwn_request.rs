@@ -8,6 +8,7 @@ use crate::conditions::Condition;
 use crate::execution::{self, Analysis, Level, Region};
 use crate::mitigations::{self, Effect, Safeguard};
 use crate::model::{Job, Workflow};
+use crate::repository::{Link, MAX_DEPTH, Repository};
 
 pub const META: RuleMeta = RuleMeta {
     id: "FG-001",
@@ -40,7 +41,12 @@ pub const META: RuleMeta = RuleMeta {
         nothing runs from → one level lower. An empty token with no secrets in reach → Info; \
         a read-only token with no secrets → at most Low. Conditions are read per `||` \
         alternative and only the weakest counts. Jobs whose `if:` restricts them to \
-        unprivileged events (`github.event_name == 'pull_request'`) are not reported.",
+        unprivileged events (`github.event_name == 'pull_request'`) are not reported.\n\n\
+        Across files: the steps of local composite actions (`uses: ./dir`) in the scan count \
+        as steps of the calling job, and a local reusable workflow runs with the privileged \
+        triggers of the workflows in the scan that call it. When the same job also has a \
+        High FG-002 script injection, a finding above Info is raised to Critical (the \
+        Ultralytics pattern); the FG-002 findings are kept.",
     remediation: "Do not check out pull request code in privileged workflows. Run untrusted \
         builds under `pull_request` (no secrets, read-only token) and, if results need a \
         privileged step, pass them as artifacts to a separate `workflow_run` job that treats \
@@ -86,6 +92,17 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             }
         }
     }
+    // Local callers in the repository lend their privileged events (and are pointed at).
+    let mut callers: Vec<(&str, Link)> = Vec::new();
+    if workflow.triggers.contains("workflow_call") {
+        caller_events(file.repository, file.path, &mut Vec::new(), &mut callers);
+        for (event, _) in &callers {
+            if !privileged.contains(event) {
+                privileged.push(event);
+                inherited.push(event);
+            }
+        }
+    }
     if privileged.is_empty() {
         return;
     }
@@ -97,10 +114,66 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         if job_events.is_empty() {
             continue;
         }
-        if let Some(finding) = check_job(file, workflow, job, &job_events, &inherited) {
+        if let Some(mut finding) = check_job(file, workflow, job, &job_events, &inherited) {
+            let mut shown: Vec<&Link> = Vec::new();
+            for (event, link) in &callers {
+                if job_events.contains(event) && !shown.contains(&link) {
+                    shown.push(link);
+                    finding = finding.related(
+                        link.path.clone(),
+                        link.span,
+                        format!("called by `uses: {}`, which runs on `{event}`", link.uses),
+                    );
+                }
+            }
             findings.push(finding);
         }
     }
+}
+
+/// The privileged events local callers give the reusable workflow at `path`, each with the
+/// calling job's `uses:`; callers that are reusable themselves pass on their callers' events.
+fn caller_events(
+    repository: &Repository<'_>,
+    path: &str,
+    visited: &mut Vec<String>,
+    out: &mut Vec<(&'static str, Link)>,
+) {
+    if visited.len() >= MAX_DEPTH || visited.iter().any(|v| v == path) {
+        return;
+    }
+    visited.push(path.to_owned());
+    for (caller, workflow, job) in repository.callers(path) {
+        let Some(uses) = job.uses else {
+            continue;
+        };
+        let mut events: Vec<&'static str> = PRIVILEGED
+            .iter()
+            .copied()
+            .filter(|event| workflow.triggers.contains(event))
+            .collect();
+        if workflow.triggers.contains("workflow_call") {
+            let mut above = Vec::new();
+            caller_events(repository, caller, visited, &mut above);
+            for (event, _) in above {
+                if !events.contains(&event) {
+                    events.push(event);
+                }
+            }
+        }
+        if let Some(condition) = &job.condition {
+            let reachable = Condition::parse(condition.value).reachable_events(&events);
+            events.retain(|e| reachable.contains(e));
+        }
+        let link = Link {
+            path: caller.to_owned(),
+            span: uses.span(),
+            route: uses.route().to_string(),
+            uses: uses.value.trim().to_owned(),
+        };
+        out.extend(events.into_iter().map(|event| (event, link.clone())));
+    }
+    visited.pop();
 }
 
 /// The first fork checkout of a job that is reachable and followed by something that may run
@@ -141,7 +214,13 @@ fn check_job(
                 .map(|t| t.path.clone())
                 .collect(),
         };
-        let analysis = execution::analyze(workflow, job, &candidate, &region);
+        let analysis = execution::analyze_in(
+            workflow,
+            job,
+            &candidate,
+            &region,
+            Some((file.path, file.repository)),
+        );
         if analysis.execution.is_none() && analysis.opaque.is_none() {
             continue;
         }
@@ -367,7 +446,21 @@ fn finding(
         .property("job", job.id.value)
         .property("checkout-ref", candidate.reference.clone())
         .property("execution", execution);
-    if let Some(run) = &analysis.execution {
+    if let Some(run) = &analysis.execution
+        && let Some((path, span)) = &run.remote
+    {
+        finding = finding
+            .related(
+                path.clone(),
+                *span,
+                format!("runs the checked-out code: {}", run.what),
+            )
+            .related(
+                file.path,
+                run.span,
+                "calls the local composite action that runs the checked-out code",
+            );
+    } else if let Some(run) = &analysis.execution {
         finding = finding.related(
             file.path,
             run.span,

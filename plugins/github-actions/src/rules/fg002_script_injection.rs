@@ -6,6 +6,7 @@ use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 use super::FileContext;
 use crate::contexts::{self, Tainted, Tier};
 use crate::model::{Definition, Job, Step, Text, Workflow};
+use crate::repository::{self, Reached};
 
 pub const META: RuleMeta = RuleMeta {
     id: "FG-002",
@@ -30,7 +31,11 @@ pub const META: RuleMeta = RuleMeta {
         `client_payload`, which only whoever can trigger the workflow (or a calling \
         workflow that forwards untrusted data) controls — boolean, number and choice inputs \
         are not reported. Confidence is Low when none of the workflow's triggers fills the \
-        context (for example an issue title in a `push`-only workflow).",
+        context (for example an issue title in a `push`-only workflow).\n\n\
+        Across files: attacker-controlled text passed with `with:` to a local composite \
+        action or local reusable workflow in the scan and expanded there as \
+        `${{ inputs.x }}` is reported (High) at the expansion, with the calling `uses:` as \
+        a related location.",
     remediation: "Pass the value through an environment variable and quote it in the script:\n\n\
         ```yaml\n- env:\n    TITLE: ${{ github.event.issue.title }}\n  run: echo \"$TITLE\"\n```",
     help_uri: "",
@@ -44,6 +49,118 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             if let Some(run) = step.run {
                 check_script(file, workflow, job, step, run, findings);
             }
+            // Only calls that pass attacker text are followed; a nested call that passes its
+            // own is found when its file is checked.
+            if step.uses.is_some() && !repository::bind(&step.with, &[]).is_empty() {
+                let reached = file.repository.expand_action(file.path, step, &[]);
+                check_reached(file, job, &reached, findings);
+            }
+        }
+    }
+    if let Some(workflow) = workflow {
+        for job in workflow
+            .jobs
+            .iter()
+            .filter(|job| job.uses.is_some() && !repository::bind(&job.with, &[]).is_empty())
+        {
+            let reached = file.repository.expand_workflow_call(file.path, job, &[]);
+            check_reached(file, Some(job), &reached, findings);
+        }
+    }
+}
+
+/// Attacker-controlled values passed through `with:` to a local composite action or reusable
+/// workflow and expanded there as `${{ inputs.x }}` in a `run:` script. Reported at the
+/// expansion, with every call on the way as a related location.
+fn check_reached(
+    file: &FileContext<'_, '_>,
+    job: Option<&Job<'_>>,
+    reached: &[Reached<'_, '_>],
+    findings: &mut Vec<Finding>,
+) {
+    // One finding per expansion site, however many call paths lead to it.
+    let mut reported: Vec<(&str, u32, usize)> = Vec::new();
+    for reached in reached.iter().filter(|r| !r.bindings.is_empty()) {
+        let Some(run) = reached.step.run else {
+            continue;
+        };
+        let mut seen: Vec<String> = Vec::new();
+        for expression in expr::find_expressions(run.value) {
+            let site = (reached.path, run.span().start_byte, expression.range.start);
+            if reported.contains(&site) {
+                continue;
+            }
+            let Some(binding) = expr::context_refs(expression.text)
+                .iter()
+                .filter(|r| contexts::is_text_position(expression.text, r))
+                .find_map(|r| repository::bound_input(&r.path, &reached.bindings))
+            else {
+                continue;
+            };
+            let normalised: String = expression
+                .text
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let occurrence = seen.iter().filter(|e| **e == normalised).count();
+            seen.push(normalised.clone());
+            let chain: Vec<String> = reached
+                .chain
+                .iter()
+                .map(|link| format!("{}:{}", link.path, link.route))
+                .collect();
+            let mut key = format!(
+                "{}|{}:{}|{normalised}",
+                chain.join(">"),
+                reached.path,
+                run.route()
+            );
+            if occurrence > 0 {
+                key.push_str(&format!("#{}", occurrence + 1));
+            }
+            let place = match reached.job {
+                Some(called) => format!(
+                    "step `{}` of job `{}`",
+                    reached.step.label(),
+                    called.id.value
+                ),
+                None => format!("step `{}`", reached.step.label()),
+            };
+            let caller = match job {
+                Some(job) => format!("job `{}` of `{}`", job.id.value, file.path),
+                None => format!("`{}`", file.path),
+            };
+            let message = format!(
+                "`${{{{ {} }}}}` expands attacker-controlled `{}` (passed by {caller}) into the \
+                 `run:` script of {place}",
+                expression.text, binding.context
+            );
+            reported.push(site);
+            let mut finding =
+                Finding::new(&META, reached.path, run.span_of(expression.range.clone()))
+                    .severity(Severity::High)
+                    .confidence(Confidence::High)
+                    .message(message)
+                    .fingerprint_key(key);
+            for link in &reached.chain {
+                finding = finding.related(
+                    link.path.clone(),
+                    link.span,
+                    format!("`uses: {}` passes `{}` to it", link.uses, binding.context),
+                );
+            }
+            if let Some(job) = job {
+                finding = finding.property("job", job.id.value);
+            }
+            if let Some(called) = reached.job {
+                finding = finding.property("called-job", called.id.value);
+            }
+            findings.push(
+                finding
+                    .property("step", reached.step.label())
+                    .property("context", binding.context.clone())
+                    .property("via", file.path),
+            );
         }
     }
 }
