@@ -70,20 +70,7 @@ pub fn apply_gates(base: Severity, safeguards: &[Safeguard]) -> Severity {
     if has(Effect::ForkGuard) {
         return Severity::Info;
     }
-    let steps = [
-        (has(Effect::LabelGate) && has(Effect::Environment), 2),
-        (has(Effect::AuthorAssociation), 2),
-        (has(Effect::PermissionGateJob), 2),
-        (has(Effect::LabelGate), 1),
-        (has(Effect::Environment), 1),
-        (has(Effect::MaintainerCheck), 1),
-        (has(Effect::HumanActor), 1),
-    ]
-    .iter()
-    .filter(|(applies, _)| *applies)
-    .map(|(_, steps)| *steps)
-    .max()
-    .unwrap_or(0);
+    let steps = mitigations::access_gate_steps(safeguards);
     let mut severity = base.downgrade(steps);
     if has(Effect::BotActor) {
         severity = severity.cap(Severity::High);

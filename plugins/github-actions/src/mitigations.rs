@@ -401,6 +401,29 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// How many levels the strongest gate on who can start a job lowers a finding: two for an
+/// `author_association` check, a needed job that checks permissions, or a label gate together
+/// with an environment; one for a label gate, an environment, a maintainer check before the
+/// code runs or a named-person actor guard. Only the strongest counts, so adding a gate never
+/// raises a finding. Fork guards, bot actors and tokens are handled by the callers.
+pub fn access_gate_steps(safeguards: &[Safeguard]) -> u8 {
+    let has = |effect: Effect| safeguards.iter().any(|s| s.effect == effect);
+    [
+        (has(Effect::LabelGate) && has(Effect::Environment), 2),
+        (has(Effect::AuthorAssociation), 2),
+        (has(Effect::PermissionGateJob), 2),
+        (has(Effect::LabelGate), 1),
+        (has(Effect::Environment), 1),
+        (has(Effect::MaintainerCheck), 1),
+        (has(Effect::HumanActor), 1),
+    ]
+    .iter()
+    .filter(|(applies, _)| *applies)
+    .map(|(_, steps)| *steps)
+    .max()
+    .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

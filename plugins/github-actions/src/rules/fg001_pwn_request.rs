@@ -334,21 +334,7 @@ pub fn assess(level: Option<Level>, safeguards: &[Safeguard]) -> (Severity, Conf
     if has(Effect::ForkGuard) {
         (severity, confidence) = (Severity::Info, Confidence::Low);
     } else {
-        let steps = [
-            (has(Effect::LabelGate) && has(Effect::Environment), 2),
-            (has(Effect::AuthorAssociation), 2),
-            (has(Effect::PermissionGateJob), 2),
-            (has(Effect::LabelGate), 1),
-            (has(Effect::Environment), 1),
-            (has(Effect::MaintainerCheck), 1),
-            (has(Effect::HumanActor), 1),
-        ]
-        .iter()
-        .filter(|(applies, _)| *applies)
-        .map(|(_, steps)| *steps)
-        .max()
-        .unwrap_or(0);
-        severity = severity.downgrade(steps);
+        severity = severity.downgrade(mitigations::access_gate_steps(safeguards));
         if has(Effect::BotActor) {
             // A later push to the pull request still runs as the bot (TOCTOU): never below
             // what the other gates give, never above High.
