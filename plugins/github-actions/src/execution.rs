@@ -14,7 +14,9 @@ use sluice_pack_sdk::Span;
 
 use self::actions::{Behaviour, action_behaviour};
 use self::commands::{Verdict, classify_command, is_harmless, summary};
-use crate::checkout::{ForkCheckout, change_directory, is_within, step_directory, workspace_path};
+use crate::checkout::{
+    ForkCheckout, TrustedCheckout, change_directory, is_within, step_directory, workspace_path,
+};
 use crate::model::{Job, Step, Workflow};
 use crate::repository::Repository;
 use crate::shell;
@@ -69,6 +71,23 @@ pub struct Region {
 }
 
 impl Region {
+    /// Where `fork` put pull request code, less the subdirectories that trusted checkouts
+    /// replaced: a trusted checkout into a subdirectory of the fork checkout replaces that part,
+    /// unless the fork checkout ran later (and cleaned it away).
+    pub fn after_checkout(fork: &ForkCheckout<'_, '_>, trusted: &[TrustedCheckout]) -> Region {
+        Region {
+            fork: fork.path.clone(),
+            trusted: trusted
+                .iter()
+                .filter(|t| {
+                    t.path != fork.path
+                        && (t.step_index > fork.step.index || !is_within(&t.path, &fork.path))
+                })
+                .map(|t| t.path.clone())
+                .collect(),
+        }
+    }
+
     /// Whether `dir` (workspace-relative) holds fork code.
     pub fn contains(&self, dir: &str) -> bool {
         is_within(dir, &self.fork)

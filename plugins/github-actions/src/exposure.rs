@@ -117,18 +117,7 @@ pub fn privileged_fork_run<'s, 'a>(
         if !candidate.events.is_empty() && !events.iter().any(|e| candidate.events.contains(e)) {
             continue;
         }
-        let region = Region {
-            fork: candidate.path.clone(),
-            trusted: trusted
-                .iter()
-                .filter(|t| {
-                    t.path != candidate.path
-                        && (t.step_index > candidate.step.index
-                            || !checkout::is_within(&t.path, &candidate.path))
-                })
-                .map(|t| t.path.clone())
-                .collect(),
-        };
+        let region = Region::after_checkout(&candidate, &trusted);
         let analysis = execution::analyze(workflow, job, &candidate, &region);
         let run = ForkRun {
             checkout: candidate,

@@ -66,8 +66,9 @@ fn strongest(
         .max_by_key(|(_, tier, reachable)| (*tier, *reachable))
 }
 
-/// `inputs.x` declared as `boolean`, `number`, `choice` or `environment`.
-fn is_non_text_input(reference: &ContextRef, workflow: Option<&Workflow<'_>>) -> bool {
+/// `inputs.x` declared as `boolean`, `number`, `choice` or `environment`: GitHub validates
+/// those, so they cannot carry shell code.
+pub fn is_non_text_input(reference: &ContextRef, workflow: Option<&Workflow<'_>>) -> bool {
     let path = reference.path.to_ascii_lowercase();
     let name = path
         .strip_prefix("inputs.")

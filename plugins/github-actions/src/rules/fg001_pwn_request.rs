@@ -200,20 +200,7 @@ fn check_job(
         if events.is_empty() {
             continue;
         }
-        let region = Region {
-            fork: candidate.path.clone(),
-            // A trusted checkout into a subdirectory of the fork checkout replaces that part,
-            // unless the fork checkout ran later (and cleaned it away).
-            trusted: trusted
-                .iter()
-                .filter(|t| {
-                    t.path != candidate.path
-                        && (t.step_index > candidate.step.index
-                            || !checkout::is_within(&t.path, &candidate.path))
-                })
-                .map(|t| t.path.clone())
-                .collect(),
-        };
+        let region = Region::after_checkout(&candidate, &trusted);
         let analysis = execution::analyze_in(
             workflow,
             job,

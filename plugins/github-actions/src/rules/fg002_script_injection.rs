@@ -1,12 +1,13 @@
 //! FG-002: attacker-controlled expressions expanded into `run:` scripts.
 
-use sluice_pack_sdk::expr::{self, ContextRef};
+use sluice_pack_sdk::expr;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::FileContext;
 use crate::contexts::{self, Tainted, Tier};
 use crate::model::{Definition, Job, Step, Text, Workflow};
 use crate::repository::{self, Reached};
+use crate::taint::is_non_text_input;
 
 pub const META: RuleMeta = RuleMeta {
     id: "FG-002",
@@ -284,23 +285,6 @@ fn strongest_source(expression: &str, workflow: Option<&Workflow<'_>>) -> Option
             })
         })
         .max_by_key(|source| source.tier)
-}
-
-/// `inputs.x` declared as `boolean`, `number`, `choice` or `environment`: GitHub validates
-/// those, so they cannot carry shell code.
-fn is_non_text_input(reference: &ContextRef, workflow: Option<&Workflow<'_>>) -> bool {
-    let path = reference.path.to_ascii_lowercase();
-    let name = path
-        .strip_prefix("inputs.")
-        .or_else(|| path.strip_prefix("github.event.inputs."));
-    let (Some(name), Some(workflow)) = (name, workflow) else {
-        return false;
-    };
-    workflow
-        .triggers
-        .input(name)
-        .and_then(|input| input.kind())
-        .is_some_and(|kind| matches!(kind.trim(), "boolean" | "number" | "choice" | "environment"))
 }
 
 /// Whether some trigger of the workflow fills the context. Reusable workflows and composite

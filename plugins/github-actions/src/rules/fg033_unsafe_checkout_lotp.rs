@@ -373,18 +373,7 @@ fn living_off_the_pipeline(
 ) {
     let trusted = checkout::trusted_checkouts(workflow, job);
     for candidate in candidates.iter().take(16) {
-        let region = Region {
-            fork: candidate.path.clone(),
-            trusted: trusted
-                .iter()
-                .filter(|t| {
-                    t.path != candidate.path
-                        && (t.step_index > candidate.step.index
-                            || !checkout::is_within(&t.path, &candidate.path))
-                })
-                .map(|t| t.path.clone())
-                .collect(),
-        };
+        let region = Region::after_checkout(candidate, &trusted);
         let analysis = execution::analyze(workflow, job, candidate, &region);
         if analysis.execution.is_some() {
             // FG-001 reports this checkout.
