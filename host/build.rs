@@ -13,10 +13,20 @@ use sluice_pack_sdk::{Pack, PackInfo, metadata::pack_info_json};
 type InfoFn = fn() -> PackInfo;
 
 /// Built-in packs: (package name, metadata).
-const BUILTIN_PACKS: &[(&str, InfoFn)] = &[(
-    "sluice-pack-github-actions",
-    <sluice_pack_github_actions::GithubActions as Pack>::info,
-)];
+const BUILTIN_PACKS: &[(&str, InfoFn)] = &[
+    (
+        "sluice-pack-github-actions",
+        <sluice_pack_github_actions::GithubActions as Pack>::info,
+    ),
+    (
+        "sluice-pack-gitlab-ci",
+        <sluice_pack_gitlab_ci::GitlabCi as Pack>::info,
+    ),
+    (
+        "sluice-pack-azure-pipelines",
+        <sluice_pack_azure_pipelines::AzurePipelines as Pack>::info,
+    ),
+];
 
 fn main() {
     let manifest_dir =

@@ -1,18 +1,38 @@
-//! Robustness on real pipelines: every GitHub Actions workflow of the shared corpus
-//! (~2,200 files from ~200 public repositories, `../shared/corpus`) is scanned without a pack
-//! error, a timeout or a crash; the only parse errors allowed are files that are genuinely
-//! invalid YAML, listed here with the reason.
+//! Robustness on real pipelines: every file of the shared corpus (`../shared/corpus`, real
+//! pipelines from ~300 public repositories) for a platform is scanned through the real binary
+//! and the embedded pack without a pack error, a timeout or a crash; the only parse errors
+//! allowed are files that are genuinely invalid, listed here with the reason.
 
 mod support;
 
 use support::{code, json, repo_root, run};
 
-/// Corpus files that are not valid YAML (path relative to the platform directory, why).
-const GITHUB_ACTIONS_INVALID: &[(&str, &str)] = &[];
+/// Corpus files that are not valid pipelines (path relative to the platform directory, why).
+type Invalid = &'static [(&'static str, &'static str)];
+
+const GITHUB_ACTIONS_INVALID: Invalid = &[];
+const GITLAB_CI_INVALID: Invalid = &[];
+const AZURE_PIPELINES_INVALID: Invalid = &[];
 
 #[test]
 fn github_actions_corpus_scans_cleanly() {
-    let corpus = repo_root().join("../shared/corpus/github-actions");
+    // Real workflows have many unpinned actions.
+    check_corpus("github-actions", GITHUB_ACTIONS_INVALID, 1000);
+}
+
+#[test]
+fn gitlab_ci_corpus_scans_cleanly() {
+    check_corpus("gitlab-ci", GITLAB_CI_INVALID, 100);
+}
+
+#[test]
+fn azure_pipelines_corpus_scans_cleanly() {
+    check_corpus("azure-pipelines", AZURE_PIPELINES_INVALID, 300);
+}
+
+fn check_corpus(platform: &str, invalid: Invalid, min_findings: u64) {
+    let relative_corpus = format!("../shared/corpus/{platform}");
+    let corpus = repo_root().join(&relative_corpus);
     assert!(
         corpus.is_dir(),
         "the shared corpus must be checked out beside the repository at {}",
@@ -22,26 +42,21 @@ fn github_actions_corpus_scans_cleanly() {
     let output = run(&[
         "scan",
         "--platform",
-        "github-actions",
+        platform,
         "--format",
         "json",
         "--fail-on",
         "never",
-        "../shared/corpus/github-actions",
+        &relative_corpus,
     ]);
     let report = json(&output);
+    let prefix = format!("{relative_corpus}/");
     let mut unexpected = Vec::new();
     let mut seen_invalid = Vec::new();
     for error in report["errors"].as_array().expect("errors") {
         let path = error["path"].as_str().unwrap_or_default();
-        let relative = path
-            .strip_prefix("../shared/corpus/github-actions/")
-            .unwrap_or(path);
-        if error["kind"] == "parse"
-            && GITHUB_ACTIONS_INVALID
-                .iter()
-                .any(|(file, _)| *file == relative)
-        {
+        let relative = path.strip_prefix(&prefix).unwrap_or(path);
+        if error["kind"] == "parse" && invalid.iter().any(|(file, _)| *file == relative) {
             seen_invalid.push(relative.to_owned());
         } else {
             unexpected.push(error.to_string());
@@ -49,11 +64,11 @@ fn github_actions_corpus_scans_cleanly() {
     }
     assert!(
         unexpected.is_empty(),
-        "{} unexpected errors:\n{}",
+        "{platform}: {} unexpected errors:\n{}",
         unexpected.len(),
         unexpected.join("\n")
     );
-    for (file, why) in GITHUB_ACTIONS_INVALID {
+    for (file, why) in invalid {
         assert!(
             seen_invalid.iter().any(|seen| seen == file),
             "{file} is listed as invalid ({why}) but scanned without a parse error"
@@ -62,17 +77,14 @@ fn github_actions_corpus_scans_cleanly() {
     assert_eq!(
         report["summary"]["files"].as_u64(),
         Some(expected_files),
-        "every corpus file must be scanned"
+        "every {platform} corpus file must be scanned"
     );
+    let findings = report["summary"]["findings"].as_u64().expect("count");
     assert!(
-        report["summary"]["findings"].as_u64().expect("count") > 1000,
-        "real workflows have many unpinned actions; far too few findings"
+        findings >= min_findings,
+        "{platform}: {findings} findings; real pipelines give at least {min_findings}"
     );
-    let expected_code = if GITHUB_ACTIONS_INVALID.is_empty() {
-        0
-    } else {
-        2
-    };
+    let expected_code = if invalid.is_empty() { 0 } else { 2 };
     assert_eq!(code(&output), expected_code);
 }
 

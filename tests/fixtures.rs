@@ -2,6 +2,10 @@
 //! embedded wasm packs, and checks the expectations written inline in each file
 //! (`# expect: FG-002` on the line where a finding must start, `# expect-none: FG-001`).
 //! Also checks that every rule of the platform's pack has a firing fixture and a safe twin.
+//!
+//! A fixture is a file, or a directory scanned as one repository (for rules that follow
+//! references between files: GitLab `include:`, Azure templates); a directory's expectations
+//! are written in its files.
 
 mod support;
 
@@ -16,11 +20,31 @@ fn fixture_files(platform: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.is_file())
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no fixtures in {}", dir.display());
     files
+}
+
+/// The files of a fixture: itself, or every file below a fixture directory.
+fn fixture_members(fixture: &std::path::Path) -> Vec<PathBuf> {
+    if fixture.is_file() {
+        return vec![fixture.to_owned()];
+    }
+    let mut members = Vec::new();
+    let mut pending = vec![fixture.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixture directory is readable") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                members.push(path);
+            }
+        }
+    }
+    members.sort();
+    members
 }
 
 /// The rule ids of the pack for `platform`, from `sluice rules`.
@@ -43,27 +67,14 @@ fn check_platform(platform: &str) {
     let mut firing: BTreeSet<String> = BTreeSet::new();
     let mut safe_twins: BTreeSet<String> = BTreeSet::new();
     let files = fixture_files(platform);
-    for file in &files {
-        let relative = file
-            .strip_prefix(&root)
-            .expect("fixtures are inside the repository")
-            .to_string_lossy()
-            .into_owned();
-        let content = std::fs::read_to_string(file).expect("fixtures are UTF-8");
-        let expectations = Expectations::parse(&content);
-        if expectations.rules.is_empty() {
-            failures.push(format!(
-                "{relative}: names no rule in `expect:` or `expect-none:`"
-            ));
-            continue;
-        }
-        for rule in &expectations.rules {
-            if expectations.expected.keys().any(|(_, id)| id == rule) {
-                firing.insert(rule.clone());
-            } else {
-                safe_twins.insert(rule.clone());
-            }
-        }
+    for fixture in &files {
+        let relative_path = |path: &std::path::Path| {
+            path.strip_prefix(&root)
+                .expect("fixtures are inside the repository")
+                .to_string_lossy()
+                .into_owned()
+        };
+        let scanned = relative_path(fixture);
         let output = run(&[
             "scan",
             "--platform",
@@ -72,25 +83,44 @@ fn check_platform(platform: &str) {
             "json",
             "--fail-on",
             "never",
-            &relative,
+            &scanned,
         ]);
         let report = json(&output);
         if let Some(errors) = report["errors"].as_array().filter(|e| !e.is_empty()) {
-            failures.push(format!("{relative}: scan errors: {errors:?}"));
+            failures.push(format!("{scanned}: scan errors: {errors:?}"));
             continue;
         }
-        assert_eq!(code(&output), 0, "{relative}: {}", stderr(&output));
-        let mut actual: BTreeMap<(u32, String), usize> = BTreeMap::new();
-        for finding in report["findings"].as_array().expect("findings") {
-            let rule = finding["ruleId"].as_str().expect("ruleId").to_owned();
-            if finding["path"] == relative.as_str() && expectations.rules.contains(&rule) {
-                let line = u32::try_from(finding["startLine"].as_u64().expect("startLine"))
-                    .expect("line fits u32");
-                *actual.entry((line, rule)).or_default() += 1;
+        assert_eq!(code(&output), 0, "{scanned}: {}", stderr(&output));
+        let mut named_any = false;
+        for file in fixture_members(fixture) {
+            let relative = relative_path(&file);
+            let content = std::fs::read_to_string(&file).expect("fixtures are UTF-8");
+            let expectations = Expectations::parse(&content);
+            named_any |= !expectations.rules.is_empty();
+            for rule in &expectations.rules {
+                if expectations.expected.keys().any(|(_, id)| id == rule) {
+                    firing.insert(rule.clone());
+                } else {
+                    safe_twins.insert(rule.clone());
+                }
+            }
+            let mut actual: BTreeMap<(u32, String), usize> = BTreeMap::new();
+            for finding in report["findings"].as_array().expect("findings") {
+                let rule = finding["ruleId"].as_str().expect("ruleId").to_owned();
+                if finding["path"] == relative.as_str() && expectations.rules.contains(&rule) {
+                    let line = u32::try_from(finding["startLine"].as_u64().expect("startLine"))
+                        .expect("line fits u32");
+                    *actual.entry((line, rule)).or_default() += 1;
+                }
+            }
+            if let Err(problems) = compare(&expectations.expected, &actual) {
+                failures.push(format!("{relative}:\n  {}", problems.replace('\n', "\n  ")));
             }
         }
-        if let Err(problems) = compare(&expectations.expected, &actual) {
-            failures.push(format!("{relative}:\n  {}", problems.replace('\n', "\n  ")));
+        if !named_any {
+            failures.push(format!(
+                "{scanned}: names no rule in `expect:` or `expect-none:`"
+            ));
         }
     }
     for rule in pack_rules(platform) {
@@ -115,4 +145,14 @@ fn check_platform(platform: &str) {
 #[test]
 fn github_actions_fixtures() {
     check_platform("github-actions");
+}
+
+#[test]
+fn gitlab_ci_fixtures() {
+    check_platform("gitlab-ci");
+}
+
+#[test]
+fn azure_pipelines_fixtures() {
+    check_platform("azure-pipelines");
 }

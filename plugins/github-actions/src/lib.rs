@@ -16,7 +16,7 @@ pub mod mitigations;
 pub mod model;
 pub mod repository;
 pub mod rules;
-pub mod shell;
+pub use sluice_pack_sdk::shell;
 pub mod taint;
 pub mod threat_data;
 

@@ -11,8 +11,10 @@
 extern crate self as sluice_pack_sdk;
 
 pub mod expr;
+pub mod image;
 pub mod log;
 pub mod metadata;
+pub mod shell;
 pub mod testing;
 pub mod text;
 mod types;

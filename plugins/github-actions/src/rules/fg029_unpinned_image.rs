@@ -1,5 +1,7 @@
 //! FG-029: job containers, service containers and Docker action images without a digest.
 
+use sluice_pack_sdk::expr;
+use sluice_pack_sdk::image::{self, ImagePin, without_credentials};
 use sluice_pack_sdk::yaml::Node;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
@@ -82,67 +84,12 @@ fn image_of(node: &Node) -> Option<Text<'_>> {
     Text::from_node(node).or_else(|| node.get("image").and_then(Text::from_node))
 }
 
-/// How an image reference fails to be pinned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImagePin {
-    Digest,
-    Tag,
-    Latest,
-    NoTag,
-    /// Entirely an expression.
-    Unknown,
-}
-
-/// Classifies an image reference (`docker://` prefix allowed).
-pub fn classify(image: &str) -> (ImagePin, Option<&str>) {
-    let image = image.trim();
-    let image = image.strip_prefix("docker://").unwrap_or(image);
-    let image = without_credentials(image);
-    if image.is_empty() || (image.starts_with("${{") && image.ends_with("}}")) {
-        return (ImagePin::Unknown, None);
-    }
-    let (name, digest) = match image.split_once('@') {
-        Some((name, digest)) => (name, Some(digest)),
-        None => (image, None),
-    };
-    // A digest chosen at run time (`img@${{ env.DIGEST }}`) is most likely a pin; unknown.
-    if digest.is_some_and(|d| d.contains("${{")) {
-        return (ImagePin::Unknown, None);
-    }
-    if digest.is_some_and(|d| {
-        d.strip_prefix("sha256:")
-            .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
-    }) {
-        return (ImagePin::Digest, None);
-    }
-    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-    match name[last_slash..].find(':') {
-        Some(colon) => {
-            let tag = &name[last_slash + colon + 1..];
-            if tag.eq_ignore_ascii_case("latest") {
-                (ImagePin::Latest, Some(tag))
-            } else {
-                (ImagePin::Tag, Some(tag))
-            }
-        }
-        None => (ImagePin::NoTag, None),
-    }
-}
-
-/// `user:password@registry/image:tag` → `registry/image:tag` (FG-019 reports the credentials;
-/// they must not be repeated in messages or fingerprints).
-pub fn without_credentials(image: &str) -> &str {
-    match image.split_once('@') {
-        Some((userinfo, rest))
-            if userinfo.contains(':')
-                && !rest.starts_with("sha256:")
-                && !rest.starts_with("${{")
-                && rest.contains('/') =>
-        {
-            rest
-        }
-        _ => image,
-    }
+/// `${{ … }}` spans, the only run-time values an image reference can hold here.
+fn expressions(text: &str) -> Vec<std::ops::Range<usize>> {
+    expr::find_expressions(text)
+        .into_iter()
+        .map(|e| e.range)
+        .collect()
 }
 
 fn report(
@@ -155,7 +102,7 @@ fn report(
     let Some(image) = image else { return };
     let written = image.value.trim();
     let reference = without_credentials(written);
-    let (pin, tag) = classify(reference);
+    let (pin, tag) = image::classify(reference, expressions);
     let dynamic = reference.contains("${{");
     let (severity, problem) = match pin {
         ImagePin::Digest | ImagePin::Unknown => return,
@@ -187,30 +134,4 @@ fn report(
         finding = finding.property("job", job);
     }
     findings.push(finding);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classifies_images() {
-        let digest = format!("sha256:{}", "a".repeat(64));
-        assert_eq!(classify(&format!("node:20@{digest}")).0, ImagePin::Digest);
-        assert_eq!(classify("node:20").0, ImagePin::Tag);
-        assert_eq!(classify("localhost:5000/node").0, ImagePin::NoTag);
-        assert_eq!(classify("ghcr.io/o/i:latest").0, ImagePin::Latest);
-        assert_eq!(classify("docker://alpine").0, ImagePin::NoTag);
-        assert_eq!(classify("${{ matrix.image }}").0, ImagePin::Unknown);
-        assert_eq!(classify("node@sha256:abc").0, ImagePin::NoTag);
-        assert_eq!(classify("node:20@${{ env.DIGEST }}").0, ImagePin::Unknown);
-        assert_eq!(
-            classify("u:p@registry.example.com/postgres:16"),
-            (ImagePin::Tag, Some("16"))
-        );
-        assert_eq!(
-            without_credentials("u:p@registry.example.com/postgres:16"),
-            "registry.example.com/postgres:16"
-        );
-    }
 }

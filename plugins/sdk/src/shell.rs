@@ -1,10 +1,17 @@
-//! Just enough shell parsing to see which commands a `run:` script runs.
+//! Just enough shell parsing to see which commands a CI script runs, shared by every pack.
 //!
 //! This is not a shell: it splits a script into simple commands at `;`, `&&`, `||`, `|`, `&`,
 //! newlines and parentheses, removes quotes, skips comments and here-document bodies, and
 //! keeps `${{ … }}`, `$( … )`, `${ … }` and backquotes inside the word they appear in. That is
 //! what the rules need to ask "does this script run `npm install`, and where?" without being
 //! fooled by `# npm install` comments, `echo "make"` arguments or here-documents.
+//!
+//! [`download`] finds download-then-execute (`curl … | sh`), [`reeval`] finds shell variables
+//! that reach a second evaluation (`eval "$X"`, `bash -c "… $X"`): the two script questions
+//! every platform's rules ask the same way.
+
+pub mod download;
+pub mod reeval;
 
 use std::ops::Range;
 

@@ -1,0 +1,141 @@
+//! Container image references: is `registry/name:tag@sha256:…` pinned by digest?
+//!
+//! Shared by every pack that reports unpinned job, service or step images. The platform says
+//! where its run-time expressions are (`${{ … }}`, `$VAR`, `$(var)`), because an image whose
+//! value is only known at run time cannot be judged.
+
+use std::ops::Range;
+
+/// How an image reference is (not) pinned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImagePin {
+    Digest,
+    Tag,
+    Latest,
+    NoTag,
+    /// Entirely an expression, or its digest is one: decided at run time.
+    Unknown,
+}
+
+/// Classifies an image reference (`docker://` prefix and `user:password@` allowed).
+/// `expressions` returns the byte ranges of the platform's run-time expressions in a text.
+/// Returns the pin and, for tags, the tag.
+pub fn classify(
+    image: &str,
+    expressions: impl Fn(&str) -> Vec<Range<usize>>,
+) -> (ImagePin, Option<&str>) {
+    let image = image.trim();
+    let image = image.strip_prefix("docker://").unwrap_or(image);
+    let image = without_credentials(image);
+    if image.is_empty()
+        || expressions(image)
+            .iter()
+            .any(|e| e.start == 0 && e.end == image.len())
+    {
+        return (ImagePin::Unknown, None);
+    }
+    let (name, digest) = match image.split_once('@') {
+        Some((name, digest)) => (name, Some(digest)),
+        None => (image, None),
+    };
+    // A digest chosen at run time (`img@$DIGEST`) is most likely a pin; unknown.
+    if digest.is_some_and(|d| !expressions(d).is_empty()) {
+        return (ImagePin::Unknown, None);
+    }
+    if digest.is_some_and(|d| {
+        d.strip_prefix("sha256:")
+            .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+    }) {
+        return (ImagePin::Digest, None);
+    }
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    match name[last_slash..].find(':') {
+        Some(colon) => {
+            let tag = &name[last_slash + colon + 1..];
+            if tag.eq_ignore_ascii_case("latest") {
+                (ImagePin::Latest, Some(tag))
+            } else {
+                (ImagePin::Tag, Some(tag))
+            }
+        }
+        None => (ImagePin::NoTag, None),
+    }
+}
+
+/// `user:password@registry/image:tag` → `registry/image:tag`: credentials are reported by
+/// their own rules and must not be repeated in messages or fingerprints.
+pub fn without_credentials(image: &str) -> &str {
+    match image.split_once('@') {
+        Some((userinfo, rest))
+            if userinfo.contains(':')
+                && !rest.starts_with("sha256:")
+                && !rest.starts_with("${{")
+                && !rest.starts_with('$')
+                && rest.contains('/') =>
+        {
+            rest
+        }
+        _ => image,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `$VAR` / `${VAR}` as GitLab writes them.
+    fn dollar(text: &str) -> Vec<Range<usize>> {
+        let mut spans = Vec::new();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'$' {
+                let start = i;
+                i += 1;
+                if bytes.get(i) == Some(&b'{') {
+                    while i < bytes.len() && bytes[i] != b'}' {
+                        i += 1;
+                    }
+                    i += 1;
+                } else {
+                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
+                    {
+                        i += 1;
+                    }
+                }
+                spans.push(start..i.min(bytes.len()));
+            } else {
+                i += 1;
+            }
+        }
+        spans
+    }
+
+    #[test]
+    fn classifies_images() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(
+            classify(&format!("node:20@{digest}"), dollar).0,
+            ImagePin::Digest
+        );
+        assert_eq!(classify("node:20", dollar).0, ImagePin::Tag);
+        assert_eq!(classify("localhost:5000/node", dollar).0, ImagePin::NoTag);
+        assert_eq!(classify("ghcr.io/o/i:latest", dollar).0, ImagePin::Latest);
+        assert_eq!(classify("docker://alpine", dollar).0, ImagePin::NoTag);
+        assert_eq!(classify("$CI_IMAGE", dollar).0, ImagePin::Unknown);
+        assert_eq!(classify("node@sha256:abc", dollar).0, ImagePin::NoTag);
+        assert_eq!(classify("node:20@${DIGEST}", dollar).0, ImagePin::Unknown);
+        assert_eq!(
+            classify("$REGISTRY/node:20", dollar),
+            (ImagePin::Tag, Some("20"))
+        );
+        assert_eq!(
+            classify("u:p@registry.example.com/postgres:16", dollar),
+            (ImagePin::Tag, Some("16"))
+        );
+        assert_eq!(
+            without_credentials("u:p@registry.example.com/postgres:16"),
+            "registry.example.com/postgres:16"
+        );
+    }
+}
