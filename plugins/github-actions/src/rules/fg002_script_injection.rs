@@ -1,6 +1,7 @@
 //! FG-002: attacker-controlled expressions expanded into `run:` scripts.
 
 use sluice_pack_sdk::expr;
+use sluice_pack_sdk::shell::reeval;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::FileContext;
@@ -25,7 +26,10 @@ pub const META: RuleMeta = RuleMeta {
         printf and quoted uses keep the full severity; only comparisons and \
         `contains`/`startsWith`/`endsWith` results (booleans) are not reported. \
         Indirection through an environment variable (`env: TITLE: ${{ … }}` then \
-        `\"$TITLE\"`) is safe and not reported.\n\n\
+        `\"$TITLE\"`) is safe and not reported: the shell expands the variable as data. It \
+        becomes code again only if the script evaluates it a second time — `eval \"$TITLE\"`, \
+        `bash -c \"echo $TITLE\"`, `source <(echo \"$TITLE\")`, `` `$TITLE` `` — and that is \
+        reported at the reference, with the `env:` entry as a related location.\n\n\
         Severity: High for text anyone can write (issue, pull request, comment, review, \
         discussion and wiki fields, branch names, commit messages and authors, \
         `toJSON(github.event)`); Medium for `inputs.*`, `github.event.inputs.*` and \
@@ -49,6 +53,7 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         for step in steps {
             if let Some(run) = step.run {
                 check_script(file, workflow, job, step, run, findings);
+                check_reevaluated_env(file, workflow, job, step, run, findings);
             }
             // Only calls that pass attacker text are followed; a nested call that passes its
             // own is found when its file is checked.
@@ -251,6 +256,81 @@ fn check_script(
             .confidence(confidence)
             .message(message)
             .fingerprint_key(key);
+        if let Some(job) = job {
+            finding = finding.property("job", job.id.value);
+        }
+        findings.push(
+            finding
+                .property("step", step.label())
+                .property("context", source.path),
+        );
+    }
+}
+
+/// An `env:` variable holding attacker-controlled text is data to the shell (`"$TITLE"` is
+/// safe) until the script evaluates it a second time: `eval "$TITLE"`, `bash -c "… $TITLE"`.
+fn check_reevaluated_env(
+    file: &FileContext<'_, '_>,
+    workflow: Option<&Workflow<'_>>,
+    job: Option<&Job<'_>>,
+    step: &Step<'_>,
+    run: Text<'_>,
+    findings: &mut Vec<Finding>,
+) {
+    // Innermost scope wins, as GitHub resolves `env:`.
+    let scopes = [Some(step.env), job.map(|j| j.env), workflow.map(|w| w.env)];
+    let binding = |name: &str| {
+        scopes.iter().flatten().find_map(|env| {
+            let value = env.text(name)?;
+            let key = env.iter().find(|(k, _)| k.value == name)?.0;
+            Some((key, value))
+        })
+    };
+    let tainted_source = |name: &str| {
+        let (_, value) = binding(name)?;
+        expr::find_expressions(value.value)
+            .iter()
+            .filter_map(|e| strongest_source(e.text, workflow))
+            .max_by_key(|source| source.tier)
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for hit in reeval::find(run.value, |name| tainted_source(name).is_some()) {
+        let (Some(source), Some((key, _))) =
+            (tainted_source(&hit.variable), binding(&hit.variable))
+        else {
+            continue;
+        };
+        let (severity, who) = match source.tier {
+            Tier::Anyone => (Severity::High, "attacker-controlled"),
+            Tier::TriggerAccess => (Severity::Medium, "caller-controlled"),
+        };
+        let place = match job {
+            Some(job) => format!("step `{}` of job `{}`", step.label(), job.id.value),
+            None => format!("step `{}`", step.label()),
+        };
+        let reference = run.value.get(hit.range.clone()).unwrap_or_default();
+        let mut finding = Finding::new(&META, file.path, run.span_of(hit.range.clone()))
+            .severity(severity)
+            .confidence(Confidence::High)
+            .message(format!(
+                "`{reference}` holds {who} `{}` and {} in {place}",
+                source.path, hit.how
+            ))
+            .fingerprint_key({
+                let base = format!("{}|reeval|{}|{}", run.route(), hit.variable, hit.how);
+                let occurrence = seen.iter().filter(|k| **k == base).count();
+                seen.push(base.clone());
+                if occurrence > 0 {
+                    format!("{base}#{}", occurrence + 1)
+                } else {
+                    base
+                }
+            })
+            .related(
+                file.path,
+                key.span(),
+                format!("`{}` is set from `{}` here", hit.variable, source.path),
+            );
         if let Some(job) = job {
             finding = finding.property("job", job.id.value);
         }

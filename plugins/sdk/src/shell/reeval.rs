@@ -18,7 +18,7 @@ pub struct Reevaluation {
     pub variable: String,
     /// Bytes of the reference (`$TITLE`, `${TITLE}`) in the script.
     pub range: Range<usize>,
-    /// What evaluates it again, for messages: "`eval`", "`bash -c`".
+    /// What evaluates it again, as a clause for messages: "`eval` runs it as shell code".
     pub how: String,
 }
 
@@ -48,9 +48,9 @@ pub fn find(script: &str, is_tracked: impl Fn(&str) -> bool) -> Vec<Reevaluation
             || program.is_some_and(|p| p.eq_ignore_ascii_case("invoke-expression") || p == "iex")
         {
             let how = if program.is_some_and(|p| p != "eval" && !p.contains('$')) {
-                "`Invoke-Expression`"
+                "`Invoke-Expression` runs it as code"
             } else {
-                "`eval`"
+                "`eval` runs it as shell code"
             };
             let from = command.program_index().unwrap_or(0);
             for word in &command.words[from..] {
@@ -66,7 +66,7 @@ pub fn find(script: &str, is_tracked: impl Fn(&str) -> bool) -> Vec<Reevaluation
                 .position(|a| a.text == "-c" || a.text == "-Command")
                 && let Some(code) = args.get(at + 1)
             {
-                let how = format!("`{shell} {}`", args[at].text);
+                let how = format!("`{shell} {}` runs it as shell code", args[at].text);
                 for reference in expanded_refs(code.raw, code.range.start) {
                     push(reference, &how);
                 }
@@ -78,7 +78,7 @@ pub fn find(script: &str, is_tracked: impl Fn(&str) -> bool) -> Vec<Reevaluation
                 .into_iter()
                 .find(|r| r.range.start == word.range.start)
         {
-            push(reference, "running it as a command");
+            push(reference, "the script runs it as a command line");
         }
         for word in &command.words {
             for (inner, start) in substitutions(word.raw, word.range.start) {
@@ -87,7 +87,10 @@ pub fn find(script: &str, is_tracked: impl Fn(&str) -> bool) -> Vec<Reevaluation
                     .into_iter()
                     .find(|r| r.range.start == start + lead)
                 {
-                    push(reference, "a command substitution that runs it");
+                    push(
+                        reference,
+                        "a command substitution runs it as a command line",
+                    );
                 }
             }
         }
@@ -104,7 +107,7 @@ pub fn find(script: &str, is_tracked: impl Fn(&str) -> bool) -> Vec<Reevaluation
                 let body_start = start + lead + prefix.len();
                 let body_end = rest.rfind(')').unwrap_or(rest.len());
                 for reference in expanded_refs(&rest[..body_end], body_start) {
-                    push(reference, "`source <(…)`");
+                    push(reference, "`source <(…)` runs it as shell code");
                 }
                 break;
             }
@@ -234,11 +237,17 @@ mod tests {
     fn second_evaluations() {
         assert_eq!(
             found("eval \"echo $TITLE\""),
-            [("$TITLE".to_owned(), "`eval`".to_owned())]
+            [(
+                "$TITLE".to_owned(),
+                "`eval` runs it as shell code".to_owned()
+            )]
         );
         assert_eq!(
             found("sudo bash -c \"echo ${TITLE}\""),
-            [("${TITLE}".to_owned(), "`bash -c`".to_owned())]
+            [(
+                "${TITLE}".to_owned(),
+                "`bash -c` runs it as shell code".to_owned()
+            )]
         );
         assert_eq!(found("source <(echo \"$TITLE\")").len(), 1);
         assert_eq!(found("x=`$TITLE`").len(), 1);
