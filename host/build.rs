@@ -26,6 +26,18 @@ const BUILTIN_PACKS: &[(&str, InfoFn)] = &[
         "sluice-pack-azure-pipelines",
         <sluice_pack_azure_pipelines::AzurePipelines as Pack>::info,
     ),
+    (
+        "sluice-pack-jenkins",
+        <sluice_pack_jenkins::Jenkins as Pack>::info,
+    ),
+    (
+        "sluice-pack-tekton",
+        <sluice_pack_tekton::Tekton as Pack>::info,
+    ),
+    (
+        "sluice-pack-circleci",
+        <sluice_pack_circleci::Circleci as Pack>::info,
+    ),
 ];
 
 fn main() {

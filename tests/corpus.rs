@@ -13,6 +13,9 @@ type Invalid = &'static [(&'static str, &'static str)];
 const GITHUB_ACTIONS_INVALID: Invalid = &[];
 const GITLAB_CI_INVALID: Invalid = &[];
 const AZURE_PIPELINES_INVALID: Invalid = &[];
+const JENKINS_INVALID: Invalid = &[];
+const TEKTON_INVALID: Invalid = &[];
+const CIRCLECI_INVALID: Invalid = &[];
 
 #[test]
 fn github_actions_corpus_scans_cleanly() {
@@ -28,6 +31,21 @@ fn gitlab_ci_corpus_scans_cleanly() {
 #[test]
 fn azure_pipelines_corpus_scans_cleanly() {
     check_corpus("azure-pipelines", AZURE_PIPELINES_INVALID, 300);
+}
+
+#[test]
+fn jenkins_corpus_scans_cleanly() {
+    check_corpus("jenkins", JENKINS_INVALID, 100);
+}
+
+#[test]
+fn tekton_corpus_scans_cleanly() {
+    check_corpus("tekton", TEKTON_INVALID, 100);
+}
+
+#[test]
+fn circleci_corpus_scans_cleanly() {
+    check_corpus("circleci", CIRCLECI_INVALID, 100);
 }
 
 fn check_corpus(platform: &str, invalid: Invalid, min_findings: u64) {
@@ -94,7 +112,8 @@ fn walk_count(dir: &std::path::Path) -> u64 {
         let path = entry.expect("entry").path();
         if path.is_dir() {
             count += walk_count(&path);
-        } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+        } else {
+            // The corpus holds only pipeline files (YAML, and Jenkinsfiles of any name).
             count += 1;
         }
     }

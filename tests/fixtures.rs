@@ -156,3 +156,18 @@ fn gitlab_ci_fixtures() {
 fn azure_pipelines_fixtures() {
     check_platform("azure-pipelines");
 }
+
+#[test]
+fn jenkins_fixtures() {
+    check_platform("jenkins");
+}
+
+#[test]
+fn tekton_fixtures() {
+    check_platform("tekton");
+}
+
+#[test]
+fn circleci_fixtures() {
+    check_platform("circleci");
+}

@@ -1,9 +1,21 @@
-//! The Azure Pipelines rule pack (skeleton: filled in by the pack's implementation).
+//! The Azure Pipelines rule pack — placeholder until its implementation lands (not for release).
 
-use sluice_pack_sdk::{Pack, PackInfo, ScanOutput, ScanRequest};
+use sluice_pack_sdk::{Confidence, Pack, PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity};
 
 /// The pack's version.
-pub const PACK_VERSION: &str = "0.1.0";
+pub const PACK_VERSION: &str = "0.0.0";
+
+const PLACEHOLDER: RuleMeta = RuleMeta {
+    id: "AZ-000",
+    name: "placeholder",
+    title: "Placeholder rule of an unfinished pack",
+    default_severity: Severity::Info,
+    default_confidence: Confidence::Low,
+    description: "Never reported.",
+    remediation: "None.",
+    help_uri: "",
+    tags: &[],
+};
 
 /// The Azure Pipelines pack.
 #[derive(Debug)]
@@ -16,9 +28,9 @@ impl Pack for AzurePipelines {
             name: "Azure Pipelines",
             version: PACK_VERSION,
             platform: "azure-pipelines",
-            description: "Azure Pipelines pipelines.",
-            patterns: &[],
-            rules: Vec::new(),
+            description: "Azure Pipelines pipelines (placeholder).",
+            patterns: &["azure-pipelines*.yml"],
+            rules: vec![PLACEHOLDER],
             options: Vec::new(),
         }
     }

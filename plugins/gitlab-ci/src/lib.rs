@@ -1,9 +1,21 @@
-//! The GitLab CI rule pack (skeleton: filled in by the pack's implementation).
+//! The GitLab CI rule pack — placeholder until its implementation lands (not for release).
 
-use sluice_pack_sdk::{Pack, PackInfo, ScanOutput, ScanRequest};
+use sluice_pack_sdk::{Confidence, Pack, PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity};
 
 /// The pack's version.
-pub const PACK_VERSION: &str = "0.1.0";
+pub const PACK_VERSION: &str = "0.0.0";
+
+const PLACEHOLDER: RuleMeta = RuleMeta {
+    id: "GL-000",
+    name: "placeholder",
+    title: "Placeholder rule of an unfinished pack",
+    default_severity: Severity::Info,
+    default_confidence: Confidence::Low,
+    description: "Never reported.",
+    remediation: "None.",
+    help_uri: "",
+    tags: &[],
+};
 
 /// The GitLab CI pack.
 #[derive(Debug)]
@@ -16,9 +28,9 @@ impl Pack for GitlabCi {
             name: "GitLab CI",
             version: PACK_VERSION,
             platform: "gitlab-ci",
-            description: "GitLab CI pipelines.",
-            patterns: &[],
-            rules: Vec::new(),
+            description: "GitLab CI pipelines (placeholder).",
+            patterns: &[".gitlab-ci.yml"],
+            rules: vec![PLACEHOLDER],
             options: Vec::new(),
         }
     }
