@@ -351,13 +351,23 @@ pub fn validate_info(info: &PackInfo) -> Result<(), PackError> {
             info.id
         ));
     }
-    if info.patterns.is_empty() {
+    if info.patterns.is_empty() && info.content_patterns.is_empty() {
         return invalid(format!("pack `{}` declares no file patterns", info.id));
     }
-    for pattern in &info.patterns {
+    let globs = info
+        .patterns
+        .iter()
+        .chain(info.content_patterns.iter().map(|c| &c.glob));
+    for pattern in globs {
         if let Err(e) = globset::Glob::new(pattern) {
             return invalid(format!("pattern `{pattern}` is not a valid glob: {e}"));
         }
+    }
+    if let Some(empty) = info.content_patterns.iter().find(|c| c.marker.is_empty()) {
+        return invalid(format!(
+            "content pattern `{}` has an empty marker, which every file contains",
+            empty.glob
+        ));
     }
     if info.rules.is_empty() {
         return invalid(format!("pack `{}` declares no rules", info.id));
@@ -388,6 +398,7 @@ fn placeholder_info() -> PackInfo {
         platform: String::new(),
         description: String::new(),
         patterns: Vec::new(),
+        content_patterns: Vec::new(),
         rules: Vec::new(),
         options: Vec::new(),
     }

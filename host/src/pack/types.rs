@@ -120,6 +120,14 @@ pub struct OptionInfo {
     pub default_value: String,
 }
 
+/// A file matching `glob` is a pack's input when its text contains `marker`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentPattern {
+    pub glob: String,
+    pub marker: String,
+}
+
 /// What a pack says about itself, validated at load time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -130,6 +138,9 @@ pub struct PackInfo {
     pub platform: String,
     pub description: String,
     pub patterns: Vec<String>,
+    /// Files read only when their text contains a marker.
+    #[serde(default)]
+    pub content_patterns: Vec<ContentPattern>,
     pub rules: Vec<RuleInfo>,
     pub options: Vec<OptionInfo>,
 }

@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use ignore::WalkBuilder;
 
 use crate::report::{ErrorKind, ScanError};
-use crate::scan::matcher::PackMatcher;
+use crate::scan::matcher::{PackMatcher, Wants};
 
 /// How files are collected.
 #[derive(Debug, Clone)]
@@ -119,8 +119,8 @@ fn collect_dir(
             continue;
         };
         collected.files_seen += 1;
-        let packs = wanted_by(matchers, &relative);
-        if packs.is_empty() {
+        let wanted = wanted_by(matchers, &relative);
+        if wanted.is_empty() {
             continue;
         }
         let display = display_path(entry.path());
@@ -134,13 +134,8 @@ fn collect_dir(
             );
             continue;
         }
-        if let Some(content) = read_text(entry.path(), &display, options, &mut collected.errors) {
-            files.push(CollectedFile {
-                relative,
-                display,
-                content,
-                packs,
-            });
+        if let Some(file) = wanted.read(entry.path(), relative, display, options, collected) {
+            files.push(file);
         }
     }
     CollectedRoot {
@@ -170,10 +165,10 @@ fn collect_single_file(
     }
     let chosen = candidates.iter().find_map(|dir| {
         let relative = relative_path(dir, &absolute)?;
-        let packs = wanted_by(matchers, &relative);
-        (!packs.is_empty()).then(|| (dir.to_path_buf(), relative, packs))
+        let wanted = wanted_by(matchers, &relative);
+        (!wanted.is_empty()).then(|| (dir.to_path_buf(), relative, wanted))
     });
-    let Some((root, relative, packs)) = chosen else {
+    let Some((root, relative, wanted)) = chosen else {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -193,25 +188,77 @@ fn collect_single_file(
             files: Vec::new(),
         };
     };
-    let mut files = Vec::new();
-    if let Some(content) = read_text(path, &display, options, &mut collected.errors) {
-        files.push(CollectedFile {
+    let files = wanted
+        .read(path, relative, display, options, collected)
+        .into_iter()
+        .collect();
+    CollectedRoot { root, files }
+}
+
+/// The packs that want a file: some by its path alone, others only if its text contains a
+/// marker.
+struct Wanted<'m> {
+    by_path: Vec<usize>,
+    by_content: Vec<(usize, Vec<&'m str>)>,
+}
+
+impl Wanted<'_> {
+    fn is_empty(&self) -> bool {
+        self.by_path.is_empty() && self.by_content.is_empty()
+    }
+
+    /// Reads the file and settles which packs get it. A file only some content pattern could
+    /// want is not known to be a pipeline, so failing to read it is not an error of the scan
+    /// (a large or binary YAML file elsewhere in the repository is not ours to report).
+    fn read(
+        self,
+        path: &Path,
+        relative: String,
+        display: String,
+        options: &CollectOptions,
+        collected: &mut Collected,
+    ) -> Option<CollectedFile> {
+        let content = if self.by_path.is_empty() {
+            let mut ignored = Vec::new();
+            let content = read_text(path, &display, options, &mut ignored);
+            let shown = display.as_str();
+            for error in ignored {
+                tracing::debug!("{shown} not read for content patterns: {}", error.message);
+            }
+            content?
+        } else {
+            read_text(path, &display, options, &mut collected.errors)?
+        };
+        let mut packs = self.by_path;
+        packs.extend(
+            self.by_content
+                .into_iter()
+                .filter(|(_, markers)| markers.iter().any(|m| content.contains(m)))
+                .map(|(pack, _)| pack),
+        );
+        packs.sort_unstable();
+        (!packs.is_empty()).then_some(CollectedFile {
             relative,
             display,
             content,
             packs,
-        });
+        })
     }
-    CollectedRoot { root, files }
 }
 
-fn wanted_by(matchers: &[PackMatcher], relative: &str) -> Vec<usize> {
-    matchers
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.matches(relative))
-        .map(|(i, _)| i)
-        .collect()
+fn wanted_by<'m>(matchers: &'m [PackMatcher], relative: &str) -> Wanted<'m> {
+    let mut wanted = Wanted {
+        by_path: Vec::new(),
+        by_content: Vec::new(),
+    };
+    for (index, matcher) in matchers.iter().enumerate() {
+        match matcher.wants(relative) {
+            Wants::No => {}
+            Wants::Yes => wanted.by_path.push(index),
+            Wants::IfContains(markers) => wanted.by_content.push((index, markers)),
+        }
+    }
+    wanted
 }
 
 fn read_text(
@@ -301,5 +348,58 @@ mod tests {
         );
         assert_eq!(relative_path(Path::new("/r"), Path::new("/x/y")), None);
         assert_eq!(display_path(Path::new("./a/b.yml")), "a/b.yml");
+    }
+
+    #[test]
+    fn content_patterns_take_files_whose_text_has_the_marker() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |path: &str, text: &[u8]| {
+            let full = dir.path().join(path);
+            fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            fs::write(full, text).expect("write");
+        };
+        write(
+            "deploy/pipeline.yaml",
+            b"apiVersion: tekton.dev/v1\nkind: Pipeline\n",
+        );
+        write("deploy/service.yaml", b"apiVersion: v1\nkind: Service\n");
+        write("deploy/binary.yaml", &[0xff, 0xfe, 0x00]);
+        write(".tekton/broken.yaml", &[0xff, 0xfe, 0x00]);
+        let info = crate::pack::types::PackInfo {
+            id: "t".to_owned(),
+            name: String::new(),
+            version: String::new(),
+            platform: String::new(),
+            description: String::new(),
+            patterns: vec![".tekton/*.yaml".to_owned()],
+            content_patterns: vec![crate::pack::types::ContentPattern {
+                glob: "**/*.yaml".to_owned(),
+                marker: "tekton.dev/".to_owned(),
+            }],
+            rules: Vec::new(),
+            options: Vec::new(),
+        };
+        let matchers = [PackMatcher::for_patterns(&info).expect("valid globs")];
+        let collected = collect(
+            &[dir.path().to_owned()],
+            &matchers,
+            &CollectOptions::default(),
+        );
+        let files: Vec<&str> = collected.roots[0]
+            .files
+            .iter()
+            .map(|f| f.relative.as_str())
+            .collect();
+        assert_eq!(files, ["deploy/pipeline.yaml"]);
+        assert_eq!(collected.files_seen, 4);
+        // A file the pack wants by path is reported when unreadable; one it might have wanted
+        // by content is not the pack's business.
+        let errors: Vec<&str> = collected
+            .errors
+            .iter()
+            .map(|e| e.path.as_deref().unwrap_or_default())
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].ends_with(".tekton/broken.yaml"), "{errors:?}");
     }
 }

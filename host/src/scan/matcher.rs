@@ -1,7 +1,7 @@
 //! Which files a pack reads: its own glob patterns, or with `--platform` every YAML/Groovy
 //! file for the pack of that platform.
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
 use crate::pack::types::PackInfo;
 
@@ -9,9 +9,22 @@ use crate::pack::types::PackInfo;
 #[derive(Debug, Clone)]
 pub enum PackMatcher {
     /// The pack's declared patterns.
-    Patterns(GlobSet),
+    Patterns {
+        paths: GlobSet,
+        /// Globs whose files are input only when their text contains the marker.
+        by_content: Vec<(GlobMatcher, String)>,
+    },
     /// `--platform`: any pipeline-like file, whatever its name.
     AnyPipelineFile,
+}
+
+/// Whether a pack wants a file, judged from its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wants<'m> {
+    No,
+    Yes,
+    /// Only if the text contains one of these markers.
+    IfContains(Vec<&'m str>),
 }
 
 impl PackMatcher {
@@ -19,17 +32,62 @@ impl PackMatcher {
     pub fn for_patterns(info: &PackInfo) -> Result<PackMatcher, globset::Error> {
         let mut builder = GlobSetBuilder::new();
         for pattern in &info.patterns {
-            builder.add(GlobBuilder::new(pattern).literal_separator(true).build()?);
+            builder.add(glob(pattern)?);
         }
-        Ok(PackMatcher::Patterns(builder.build()?))
+        let by_content = info
+            .content_patterns
+            .iter()
+            .map(|c| Ok((glob(&c.glob)?.compile_matcher(), c.marker.clone())))
+            .collect::<Result<_, globset::Error>>()?;
+        Ok(PackMatcher::Patterns {
+            paths: builder.build()?,
+            by_content,
+        })
     }
 
-    pub fn matches(&self, relative_path: &str) -> bool {
+    pub fn wants(&self, relative_path: &str) -> Wants<'_> {
         match self {
-            PackMatcher::Patterns(set) => set.is_match(relative_path),
-            PackMatcher::AnyPipelineFile => is_pipeline_like(relative_path),
+            PackMatcher::Patterns { paths, by_content } => {
+                if paths.is_match(relative_path) {
+                    return Wants::Yes;
+                }
+                let markers: Vec<&str> = by_content
+                    .iter()
+                    .filter(|(glob, _)| glob.is_match(relative_path))
+                    .map(|(_, marker)| marker.as_str())
+                    .collect();
+                if markers.is_empty() {
+                    Wants::No
+                } else {
+                    Wants::IfContains(markers)
+                }
+            }
+            PackMatcher::AnyPipelineFile if is_pipeline_like(relative_path) => Wants::Yes,
+            PackMatcher::AnyPipelineFile => Wants::No,
         }
     }
+
+    /// What the pack looks for, for the "nothing to scan" message.
+    pub fn describe(&self, info: &PackInfo) -> String {
+        match self {
+            PackMatcher::AnyPipelineFile => "any .yml/.yaml/.groovy/Jenkinsfile".to_owned(),
+            PackMatcher::Patterns { .. } => info
+                .patterns
+                .iter()
+                .cloned()
+                .chain(
+                    info.content_patterns
+                        .iter()
+                        .map(|c| format!("{} containing `{}`", c.glob, c.marker)),
+                )
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
 }
 
 /// YAML files, Groovy files and Jenkinsfiles.
@@ -55,6 +113,10 @@ mod tests {
             platform: String::new(),
             description: String::new(),
             patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
+            content_patterns: vec![crate::pack::types::ContentPattern {
+                glob: "**/*.yaml".to_owned(),
+                marker: "tekton.dev/".to_owned(),
+            }],
             rules: Vec::new(),
             options: Vec::new(),
         }
@@ -67,13 +129,17 @@ mod tests {
             "**/action.{yml,yaml}",
         ]))
         .expect("valid globs");
-        assert!(m.matches(".github/workflows/ci.yml"));
-        assert!(m.matches(".github/workflows/release.yaml"));
-        assert!(!m.matches(".github/workflows/sub/ci.yml"));
-        assert!(!m.matches(".github/dependabot.yml"));
-        assert!(m.matches("action.yml"));
-        assert!(m.matches(".github/actions/setup/action.yaml"));
-        assert!(!m.matches("myaction.yml"));
+        assert_eq!(m.wants(".github/workflows/ci.yml"), Wants::Yes);
+        assert_eq!(m.wants(".github/workflows/release.yaml"), Wants::Yes);
+        assert_eq!(m.wants(".github/workflows/sub/ci.yml"), Wants::No);
+        assert_eq!(m.wants(".github/dependabot.yml"), Wants::No);
+        assert_eq!(m.wants("action.yml"), Wants::Yes);
+        assert_eq!(m.wants(".github/actions/setup/action.yaml"), Wants::Yes);
+        assert_eq!(m.wants("myaction.yml"), Wants::No);
+        assert_eq!(
+            m.wants("deploy/pipeline.yaml"),
+            Wants::IfContains(vec!["tekton.dev/"])
+        );
     }
 
     #[test]

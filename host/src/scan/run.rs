@@ -292,12 +292,7 @@ fn nothing_to_scan(paths: &[PathBuf], selected: &[Selected<'_>], files_seen: usi
     }
     let looked_for: Vec<String> = selected
         .iter()
-        .map(|s| match &s.matcher {
-            PackMatcher::AnyPipelineFile => {
-                format!("{}: any .yml/.yaml/.groovy/Jenkinsfile", s.info.id)
-            }
-            PackMatcher::Patterns(_) => format!("{}: {}", s.info.id, s.info.patterns.join(", ")),
-        })
+        .map(|s| format!("{}: {}", s.info.id, s.matcher.describe(s.info)))
         .collect();
     format!(
         "nothing to scan: {files_seen} files under {} and none is read by a rule pack\n  looked for:\n    {}",

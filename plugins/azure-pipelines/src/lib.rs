@@ -30,6 +30,7 @@ impl Pack for AzurePipelines {
             platform: "azure-pipelines",
             description: "Azure Pipelines pipelines (placeholder).",
             patterns: &["azure-pipelines*.yml"],
+            content_patterns: &[],
             rules: vec![PLACEHOLDER],
             options: Vec::new(),
         }

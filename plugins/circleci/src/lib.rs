@@ -30,6 +30,7 @@ impl Pack for Circleci {
             platform: "circleci",
             description: "CircleCI pipelines (placeholder).",
             patterns: &[".circleci/*.yml"],
+            content_patterns: &[],
             rules: vec![PLACEHOLDER],
             options: Vec::new(),
         }

@@ -49,6 +49,7 @@ impl Pack for GithubActions {
             description: "Finds pwn requests, script injection and unpinned actions in GitHub \
                           Actions workflows and action manifests.",
             patterns: &[".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"],
+            content_patterns: &[],
             rules: rules::ALL.to_vec(),
             options: Vec::new(),
         }

@@ -30,6 +30,7 @@ impl Pack for GitlabCi {
             platform: "gitlab-ci",
             description: "GitLab CI pipelines (placeholder).",
             patterns: &[".gitlab-ci.yml"],
+            content_patterns: &[],
             rules: vec![PLACEHOLDER],
             options: Vec::new(),
         }

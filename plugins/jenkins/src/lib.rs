@@ -30,6 +30,7 @@ impl Pack for Jenkins {
             platform: "jenkins",
             description: "Jenkins pipelines (placeholder).",
             patterns: &["Jenkinsfile"],
+            content_patterns: &[],
             rules: vec![PLACEHOLDER],
             options: Vec::new(),
         }

@@ -44,6 +44,14 @@ pub fn info_to_wit(info: PackInfo) -> wit::PackInfo {
         platform: info.platform.to_owned(),
         description: info.description.to_owned(),
         patterns: info.patterns.iter().map(|p| (*p).to_owned()).collect(),
+        content_patterns: info
+            .content_patterns
+            .iter()
+            .map(|c| wit_types::ContentPattern {
+                glob: c.glob.to_owned(),
+                marker: c.marker.to_owned(),
+            })
+            .collect(),
         rules: info
             .rules
             .into_iter()

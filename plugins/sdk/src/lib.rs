@@ -24,6 +24,6 @@ pub mod yaml;
 pub mod __private;
 
 pub use types::{
-    Confidence, FileError, FileErrorKind, Finding, Location, Mitigation, OptionMeta, Pack,
-    PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity, SourceFile, Span,
+    Confidence, ContentPattern, FileError, FileErrorKind, Finding, Location, Mitigation,
+    OptionMeta, Pack, PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity, SourceFile, Span,
 };

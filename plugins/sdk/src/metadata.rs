@@ -16,7 +16,19 @@ pub fn pack_info_json(info: &PackInfo) -> String {
     field(&mut out, "description", info.description);
     out.push_str("\"patterns\":");
     list(&mut out, info.patterns.iter().copied());
-    out.push_str(",\"rules\":[");
+    out.push_str(",\"contentPatterns\":[");
+    for (i, pattern) in info.content_patterns.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        field(&mut out, "glob", pattern.glob);
+        field(&mut out, "marker", pattern.marker);
+        // `field` ends every value with a comma.
+        out.pop();
+        out.push('}');
+    }
+    out.push_str("],\"rules\":[");
     for (i, rule) in info.rules.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -105,6 +117,10 @@ mod tests {
             platform: "x",
             description: "line\nbreak",
             patterns: &["a/*.yml"],
+            content_patterns: &[crate::ContentPattern {
+                glob: "**/*.yml",
+                marker: "kind: X",
+            }],
             rules: vec![RuleMeta {
                 id: "XX-001",
                 name: "n",

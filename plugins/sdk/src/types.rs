@@ -158,8 +158,20 @@ pub struct PackInfo {
     pub description: &'static str,
     /// Globs relative to the repository root (`**` crosses directories, `{a,b}` alternates).
     pub patterns: &'static [&'static str],
+    /// Files read only when their text contains a marker (see [`ContentPattern`]).
+    pub content_patterns: &'static [ContentPattern],
     pub rules: Vec<RuleMeta>,
     pub options: Vec<OptionMeta>,
+}
+
+/// Files a pack reads only when their text shows they are its own: a path matching `glob`
+/// whose content contains `marker`. For platforms recognised by content rather than by path,
+/// such as Tekton objects (`apiVersion: tekton.dev/v1`) anywhere in a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentPattern {
+    pub glob: &'static str,
+    /// A plain, case-sensitive substring.
+    pub marker: &'static str,
 }
 
 /// One file handed to the pack.

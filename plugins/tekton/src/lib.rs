@@ -30,6 +30,7 @@ impl Pack for Tekton {
             platform: "tekton",
             description: "Tekton pipelines (placeholder).",
             patterns: &[".tekton/**/*.yaml"],
+            content_patterns: &[],
             rules: vec![PLACEHOLDER],
             options: Vec::new(),
         }

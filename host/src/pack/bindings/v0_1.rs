@@ -56,6 +56,14 @@ impl From<WitPackInfo> for host::PackInfo {
             platform: info.platform,
             description: info.description,
             patterns: info.patterns,
+            content_patterns: info
+                .content_patterns
+                .into_iter()
+                .map(|c| host::ContentPattern {
+                    glob: c.glob,
+                    marker: c.marker,
+                })
+                .collect(),
             rules: info
                 .rules
                 .into_iter()

@@ -36,6 +36,7 @@ pub fn info(id: &'static str, rules: &[RuleMeta]) -> PackInfo {
         platform: "test",
         description: "A sluice test pack.",
         patterns: PATTERNS,
+        content_patterns: &[],
         rules: rules.to_vec(),
         options: Vec::<OptionMeta>::new(),
     }
