@@ -1,0 +1,159 @@
+//! Questions about job scripts: which commands build or run the checked-out code, where
+//! `$[[ inputs.x ]]` is interpolated, positions of substrings.
+
+use std::ops::Range;
+
+use sluice_pack_sdk::Span;
+use sluice_pack_sdk::shell::{self, Command};
+
+use crate::model::At;
+
+/// The span of `range` of a script scalar, or the scalar's span when it cannot be mapped.
+pub fn span_in(at: &At<'_>, range: Range<usize>) -> Span {
+    at.node.span_of(range).unwrap_or(at.node.span)
+}
+
+/// Programs that run code from the repository (build tools, package managers running
+/// lifecycle scripts, interpreters on project files).
+const BUILD_PROGRAMS: &[&str] = &[
+    "make", "cmake", "ninja", "meson", "cargo", "go", "mvn", "mvnw", "gradle", "gradlew", "npm",
+    "npx", "yarn", "pnpm", "bun", "pip", "pip3", "poetry", "pipenv", "tox", "nox", "pytest",
+    "python", "python3", "node", "ruby", "bundle", "rake", "composer", "php", "dotnet",
+    "msbuild", "bazel", "bazelisk", "sbt", "ant", "mix", "rebar3", "swift", "xcodebuild",
+    "flutter", "dart", "deno", "perl", "uv", "hatch", "pdm", "just", "task", "scons",
+];
+
+/// The first command of `script` that runs repository code, with its byte range.
+pub fn build_command(script: &str) -> Option<(Range<usize>, String)> {
+    shell::commands(script)
+        .into_iter()
+        .find(|command| runs_repository_code(command))
+        .map(|command| (command.range.clone(), command.text()))
+}
+
+fn runs_repository_code(command: &Command<'_>) -> bool {
+    let Some(program) = command.program() else {
+        return false;
+    };
+    let text = program.text.as_str();
+    if text.contains('$') {
+        return false;
+    }
+    // `./configure`, `scripts/build.sh`: a file of the repository.
+    if text.starts_with("./") || (text.contains('/') && !text.starts_with('/')) {
+        return true;
+    }
+    let name = text.rsplit('/').next().unwrap_or(text);
+    let args = command.args();
+    let first = args.first().map(|w| w.text.as_str()).unwrap_or_default();
+    if first == "--version" || first == "-v" || first == "version" {
+        return false;
+    }
+    if matches!(name, "sh" | "bash" | "zsh") {
+        // `bash build.sh` runs a repository file; `bash -c "…"` runs its argument.
+        return !first.is_empty() && !first.starts_with('-');
+    }
+    if name == "docker" || name == "podman" || name == "buildah" {
+        return matches!(first, "build" | "buildx" | "compose" | "bud");
+    }
+    BUILD_PROGRAMS.contains(&name)
+}
+
+/// One `$[[ inputs.name ]]` interpolation in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputRef {
+    pub name: String,
+    pub range: Range<usize>,
+}
+
+/// Every `$[[ inputs.x ]]` (also with functions: `$[[ inputs.x | expand_vars ]]`).
+pub fn input_refs(text: &str) -> Vec<InputRef> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = text[from..].find("$[[") {
+        let start = from + offset;
+        let Some(close) = text[start..].find("]]") else {
+            break;
+        };
+        let end = start + close + 2;
+        let inner = text[start + 3..start + close].trim();
+        if let Some(rest) = inner.strip_prefix("inputs.") {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            if !name.is_empty() {
+                found.push(InputRef {
+                    name,
+                    range: start..end,
+                });
+            }
+        }
+        from = end;
+    }
+    found
+}
+
+/// `$VAR` / `${VAR}` ranges: GitLab's run-time expressions, for image classification.
+pub fn dollar_expressions(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let start = i;
+            i += 1;
+            if bytes.get(i) == Some(&b'{') {
+                while i < bytes.len() && bytes[i] != b'}' {
+                    i += 1;
+                }
+                i = (i + 1).min(bytes.len());
+            } else {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+            }
+            spans.push(start..i);
+        } else {
+            i += 1;
+        }
+    }
+    spans
+}
+
+/// Names of variables a text references (`$X`, `${X}`).
+pub fn referenced_names(text: &str) -> Vec<String> {
+    dollar_expressions(text)
+        .into_iter()
+        .map(|r| {
+            text[r]
+                .trim_start_matches('$')
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .to_owned()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_build_commands() {
+        assert!(build_command("npm ci && npm test").is_some());
+        assert!(build_command("./configure --prefix=/usr").is_some());
+        assert!(build_command("echo make; ls").is_none());
+        assert!(build_command("bash -c 'echo hi'").is_none());
+        assert!(build_command("python --version").is_none());
+    }
+
+    #[test]
+    fn finds_inputs() {
+        let refs = input_refs("echo $[[ inputs.title ]] $[[inputs.n | expand_vars]]");
+        assert_eq!(refs.len(), 2);
+        assert_eq!(refs[0].name, "title");
+        assert_eq!(refs[1].name, "n");
+    }
+}
