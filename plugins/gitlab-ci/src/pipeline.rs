@@ -1,7 +1,7 @@
 //! From files to pipelines: spec headers, local includes, roots, and each job's effective
 //! configuration (`!reference`, `extends:`, `default:`, `inherit:`, variables).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sluice_pack_sdk::log;
 use sluice_pack_sdk::yaml::{Document, Node};
@@ -279,7 +279,13 @@ fn merge_order<'p>(
 const MAX_DEPTH: usize = 11;
 
 /// Replaces `!reference [a, b]` by the node it names in the merged configuration.
-pub fn resolve<'a>(val: &Val<'a>, top: &Val<'a>, depth: usize) -> Val<'a> {
+/// Unresolvable names are collected in `warnings` (logged once per pipeline, not per job).
+pub fn resolve<'a>(
+    val: &Val<'a>,
+    top: &Val<'a>,
+    depth: usize,
+    warnings: &mut BTreeSet<String>,
+) -> Val<'a> {
     if depth > MAX_DEPTH {
         return val.clone();
     }
@@ -290,10 +296,11 @@ pub fn resolve<'a>(val: &Val<'a>, top: &Val<'a>, depth: usize) -> Val<'a> {
                 target = target.and_then(|t| t.get(part));
             }
             match target {
-                Some(found) if !parts.is_empty() => resolve(found, top, depth + 1),
+                Some(found) if !parts.is_empty() => resolve(found, top, depth + 1, warnings),
                 _ => {
-                    log::warn(&format!(
-                        "{}:{}: `!reference [{}]` names nothing in the configuration",
+                    warnings.insert(format!(
+                        "{}:{}: `!reference [{}]` names nothing in the configuration (maybe \
+                         in an include outside the scan); analysed without it",
                         at.path,
                         at.span().start_line,
                         parts.join(", ")
@@ -302,12 +309,15 @@ pub fn resolve<'a>(val: &Val<'a>, top: &Val<'a>, depth: usize) -> Val<'a> {
                 }
             }
         }
-        Val::Seq(at, items) => Val::Seq(*at, items.iter().map(|i| resolve(i, top, depth)).collect()),
+        Val::Seq(at, items) => Val::Seq(*at, items
+                .iter()
+                .map(|i| resolve(i, top, depth, warnings))
+                .collect()),
         Val::Map(at, entries) => Val::Map(
             *at,
             entries
                 .iter()
-                .map(|(k, v)| (*k, resolve(v, top, depth)))
+                .map(|(k, v)| (*k, resolve(v, top, depth, warnings)))
                 .collect(),
         ),
         Val::Scalar(_) => val.clone(),
@@ -315,8 +325,13 @@ pub fn resolve<'a>(val: &Val<'a>, top: &Val<'a>, depth: usize) -> Val<'a> {
 }
 
 /// A job or template with `extends:` applied (parents in order, the job itself last).
-fn extended<'a>(name: &str, top: &Val<'a>, stack: &mut Vec<String>) -> Option<Val<'a>> {
-    let raw = resolve(top.get(name)?, top, 0);
+fn extended<'a>(
+    name: &str,
+    top: &Val<'a>,
+    stack: &mut Vec<String>,
+    warnings: &mut BTreeSet<String>,
+) -> Option<Val<'a>> {
+    let raw = resolve(top.get(name)?, top, 0, warnings);
     if !raw.is_map() {
         return None;
     }
@@ -327,11 +342,13 @@ fn extended<'a>(name: &str, top: &Val<'a>, stack: &mut Vec<String>) -> Option<Va
                 continue;
             };
             if stack.iter().any(|s| s == parent_name) || stack.len() >= MAX_DEPTH {
-                log::warn(&format!("`extends: {parent_name}` loops or nests too deep; ignored"));
+                warnings.insert(format!(
+                    "`extends: {parent_name}` loops or nests too deep; ignored"
+                ));
                 continue;
             }
             stack.push(parent_name.to_owned());
-            let resolved = extended(parent_name, top, stack);
+            let resolved = extended(parent_name, top, stack, warnings);
             stack.pop();
             match resolved {
                 Some(parent_val) => {
@@ -340,12 +357,13 @@ fn extended<'a>(name: &str, top: &Val<'a>, stack: &mut Vec<String>) -> Option<Va
                         None => parent_val,
                     });
                 }
-                None => log::warn(&format!(
-                    "{}:{}: `extends: {parent_name}` names no template of the scan (maybe in a \
-                     remote include); analysed without it",
-                    parent.at().path,
-                    parent.at().span().start_line
-                )),
+                None => {
+                    warnings.insert(format!(
+                        "{}: `extends: {parent_name}` names no template of the scan (maybe in \
+                         an include outside it); analysed without it",
+                        parent.at().path
+                    ));
+                }
             }
         }
     }
@@ -375,10 +393,11 @@ fn inherit_filter(job: &Val<'_>, what: &str) -> Option<Vec<String>> {
 }
 
 fn jobs<'a>(top: &Val<'a>) -> Vec<Job<'a>> {
+    let mut warnings = BTreeSet::new();
     let mut defaults: Option<Val<'a>> = None;
     for key in GLOBAL_DEFAULTS {
         if let Some((k, v)) = top.entry(key) {
-            let single = Val::Map(k.to_owned(), vec![(*k, resolve(v, top, 0))]);
+            let single = Val::Map(k.to_owned(), vec![(*k, resolve(v, top, 0, &mut warnings))]);
             defaults = Some(match defaults {
                 Some(d) => Val::merge(&d, &single),
                 None => single,
@@ -386,7 +405,7 @@ fn jobs<'a>(top: &Val<'a>) -> Vec<Job<'a>> {
         }
     }
     if let Some(default) = top.get("default") {
-        let default = resolve(default, top, 0);
+        let default = resolve(default, top, 0, &mut warnings);
         defaults = Some(match defaults {
             Some(d) => Val::merge(&d, &default),
             None => default,
@@ -394,7 +413,7 @@ fn jobs<'a>(top: &Val<'a>) -> Vec<Job<'a>> {
     }
     let global_variables: Vec<(At<'a>, Val<'a>)> = top
         .get("variables")
-        .map(|v| resolve(v, top, 0).entries().to_vec())
+        .map(|v| resolve(v, top, 0, &mut warnings).entries().to_vec())
         .unwrap_or_default();
     let mut out = Vec::new();
     for (key, value) in top.entries() {
@@ -412,7 +431,7 @@ fn jobs<'a>(top: &Val<'a>) -> Vec<Job<'a>> {
             ));
             continue;
         }
-        let Some(mut config) = extended(name, top, &mut vec![name.to_owned()]) else {
+        let Some(mut config) = extended(name, top, &mut vec![name.to_owned()], &mut warnings) else {
             continue;
         };
         if let Some(defaults) = &defaults {
@@ -451,6 +470,9 @@ fn jobs<'a>(top: &Val<'a>) -> Vec<Job<'a>> {
             config,
             variables,
         });
+    }
+    for warning in &warnings {
+        log::warn(warning);
     }
     out
 }

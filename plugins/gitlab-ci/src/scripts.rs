@@ -28,7 +28,16 @@ pub fn build_command(script: &str) -> Option<(Range<usize>, String)> {
     shell::commands(script)
         .into_iter()
         .find(|command| runs_repository_code(command))
-        .map(|command| (command.range.clone(), command.text()))
+        .map(|command| (command.range.clone(), short(&command.text())))
+}
+
+/// A command for messages: at most 60 characters.
+pub fn short(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
 }
 
 fn runs_repository_code(command: &Command<'_>) -> bool {

@@ -48,9 +48,12 @@ fn judge(at: At<'_>, kind: &str, owner: &str, findings: &mut Vec<Finding>) {
     let shown = image::without_credentials(text.trim());
     let (severity, why) = match pin {
         ImagePin::Digest | ImagePin::Unknown => return,
-        ImagePin::Tag => (Severity::Medium, format!("tag `{}`", tag.unwrap_or_default())),
-        ImagePin::Latest => (Severity::High, "`latest`".to_owned()),
-        ImagePin::NoTag => (Severity::High, "no tag (`latest`)".to_owned()),
+        ImagePin::Tag => (
+            Severity::Medium,
+            format!("only the tag `{}`", tag.unwrap_or_default()),
+        ),
+        ImagePin::Latest => (Severity::High, "the moving `latest` tag".to_owned()),
+        ImagePin::NoTag => (Severity::High, "no tag (implicitly `latest`)".to_owned()),
     };
     let partly_variable = !dollar_expressions(shown).is_empty();
     findings.push(
@@ -62,7 +65,7 @@ fn judge(at: At<'_>, kind: &str, owner: &str, findings: &mut Vec<Finding>) {
                 Confidence::High
             })
             .message(format!(
-                "{owner} uses {kind} `{shown}` by {why}, not by digest"
+                "{owner} uses {kind} `{shown}` with {why} instead of a digest"
             ))
             .fingerprint_key(format!("{}|{shown}", at.route()))
             .property("image", shown),
