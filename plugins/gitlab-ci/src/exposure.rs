@@ -61,11 +61,16 @@ fn classify_if(expression: &str) -> Match {
         for atom in disjunct.split("&&") {
             let atom = atom.trim().trim_matches(|c| c == '(' || c == ')').trim();
             let negated = atom.contains("!=") || atom.contains("!~") || atom.starts_with('!');
-            let is_null = atom.contains("== null") || atom.contains("== \"\"") || atom.contains("== ''");
+            let is_null =
+                atom.contains("== null") || atom.contains("== \"\"") || atom.contains("== ''");
             if atom.contains("ci_pipeline_source") {
                 let mentions_mr = atom.contains("merge_request");
                 match (mentions_mr, negated) {
-                    (true, false) => verdict = Match::Explicit { same_project: false },
+                    (true, false) => {
+                        verdict = Match::Explicit {
+                            same_project: false,
+                        }
+                    }
                     (true, true) => never = true,
                     (false, false) => never = true,
                     (false, true) => {}
@@ -74,7 +79,9 @@ fn classify_if(expression: &str) -> Match {
                 if is_null || atom.starts_with('!') {
                     never = true;
                 } else {
-                    verdict = Match::Explicit { same_project: false };
+                    verdict = Match::Explicit {
+                        same_project: false,
+                    };
                     if atom.contains("ci_merge_request_source_project_id")
                         && atom.contains("== $ci_project_id")
                         || atom.contains("$ci_project_id == $ci_merge_request_source_project_id")
@@ -98,7 +105,9 @@ fn classify_if(expression: &str) -> Match {
         };
         best = match (best, verdict) {
             (Match::Explicit { same_project: a }, Match::Explicit { same_project: b }) => {
-                Match::Explicit { same_project: a && b }
+                Match::Explicit {
+                    same_project: a && b,
+                }
             }
             (Match::Explicit { .. }, _) => best,
             (_, Match::Explicit { .. }) => verdict,
@@ -128,7 +137,10 @@ fn evaluate_rules<'a>(rules: &Val<'a>) -> RulesVerdict<'a> {
     };
     let mut decided = false;
     for rule in rules.items() {
-        let when = rule.get("when").and_then(Val::as_str).unwrap_or("on_success");
+        let when = rule
+            .get("when")
+            .and_then(Val::as_str)
+            .unwrap_or("on_success");
         let matched = match rule.get("if").and_then(Val::as_str) {
             Some(expression) => classify_if(expression),
             None => Match::Unknown,
@@ -199,7 +211,11 @@ impl<'a> Workflow<'a> {
             job.config
                 .get("rules")
                 .is_some_and(|r| evaluate_rules(r).runs == Runs::Explicit)
-                || job.config.get("only").and_then(names_merge_requests).is_some()
+                || job
+                    .config
+                    .get("only")
+                    .and_then(names_merge_requests)
+                    .is_some()
         });
         match rules {
             None => Workflow {
@@ -360,10 +376,20 @@ mod tests {
     fn classifies_conditions() {
         assert_eq!(
             classify_if("$CI_PIPELINE_SOURCE == \"merge_request_event\""),
-            Match::Explicit { same_project: false }
+            Match::Explicit {
+                same_project: false
+            }
         );
-        assert_eq!(classify_if("$CI_MERGE_REQUEST_IID"), Match::Explicit { same_project: false });
-        assert_eq!(classify_if("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"), Match::Never);
+        assert_eq!(
+            classify_if("$CI_MERGE_REQUEST_IID"),
+            Match::Explicit {
+                same_project: false
+            }
+        );
+        assert_eq!(
+            classify_if("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"),
+            Match::Never
+        );
         assert_eq!(classify_if("$CI_PIPELINE_SOURCE == \"push\""), Match::Never);
         assert_eq!(classify_if("$FOO == \"1\""), Match::Unknown);
         assert_eq!(
@@ -375,7 +401,9 @@ mod tests {
         );
         assert_eq!(
             classify_if("$CI_COMMIT_TAG || $CI_MERGE_REQUEST_IID"),
-            Match::Explicit { same_project: false }
+            Match::Explicit {
+                same_project: false
+            }
         );
         assert_eq!(classify_if("$CI_MERGE_REQUEST_IID == null"), Match::Never);
     }

@@ -127,9 +127,8 @@ pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
         Some((b'*', rest)) if rest.first() == Some(&b'*') => {
             let rest = &rest[1..];
             let rest_after_slash = rest.strip_prefix(b"/").unwrap_or(rest);
-            (0..=text.len()).any(|i| {
-                glob_match(rest, &text[i..]) || glob_match(rest_after_slash, &text[i..])
-            })
+            (0..=text.len())
+                .any(|i| glob_match(rest, &text[i..]) || glob_match(rest_after_slash, &text[i..]))
         }
         Some((b'*', rest)) => {
             for i in 0..=text.len() {
@@ -153,7 +152,10 @@ mod tests {
     #[test]
     fn globs() {
         let paths = [".gitlab/ci/a.yml", ".gitlab/ci/sub/b.yml", ".gitlab-ci.yml"];
-        assert_eq!(resolve_local("/.gitlab/ci/*.yml", &paths), [".gitlab/ci/a.yml"]);
+        assert_eq!(
+            resolve_local("/.gitlab/ci/*.yml", &paths),
+            [".gitlab/ci/a.yml"]
+        );
         assert_eq!(
             resolve_local(".gitlab/**/*.yml", &paths),
             [".gitlab/ci/a.yml", ".gitlab/ci/sub/b.yml"]

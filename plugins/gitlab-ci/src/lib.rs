@@ -18,9 +18,7 @@ pub mod sources;
 use std::collections::HashMap;
 
 use sluice_pack_sdk::yaml::{self, YamlErrorKind};
-use sluice_pack_sdk::{
-    FileError, FileErrorKind, Finding, Pack, PackInfo, ScanOutput, ScanRequest,
-};
+use sluice_pack_sdk::{FileError, FileErrorKind, Finding, Pack, PackInfo, ScanOutput, ScanRequest};
 
 use crate::pipeline::{FileConfig, Pipeline};
 

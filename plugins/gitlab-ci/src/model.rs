@@ -55,10 +55,9 @@ impl<'a> Val<'a> {
             return Val::Ref(at, parts);
         }
         match &node.value {
-            Value::Sequence(items) => Val::Seq(
-                at,
-                items.iter().map(|i| Val::from_node(path, i)).collect(),
-            ),
+            Value::Sequence(items) => {
+                Val::Seq(at, items.iter().map(|i| Val::from_node(path, i)).collect())
+            }
             Value::Mapping(mapping) => Val::Map(
                 at,
                 mapping
@@ -164,7 +163,11 @@ impl<'a> Val<'a> {
                 let mut merged: Vec<(At<'a>, Val<'a>)> = Vec::new();
                 for (key, value) in base_entries {
                     let name = key.node.as_str();
-                    match over_entries.iter().rev().find(|(k, _)| k.node.as_str() == name) {
+                    match over_entries
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| k.node.as_str() == name)
+                    {
                         Some((over_key, over_value)) => {
                             merged.push((*over_key, Val::merge(value, over_value)));
                         }

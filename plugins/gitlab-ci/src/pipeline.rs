@@ -43,7 +43,13 @@ const DEFAULT_KEYS: &[&str] = &[
 ];
 
 /// Deprecated top-level keys that act as defaults.
-const GLOBAL_DEFAULTS: &[&str] = &["image", "services", "cache", "before_script", "after_script"];
+const GLOBAL_DEFAULTS: &[&str] = &[
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+];
 
 /// One declared input of a component or template (`spec: inputs:`).
 #[derive(Debug, Clone)]
@@ -134,13 +140,23 @@ pub struct Job<'a> {
 }
 
 impl<'a> Job<'a> {
-    /// Script lines in run order: `before_script`, `script`, `after_script`.
+    /// Script lines in run order: `hooks: pre_get_sources_script`, `before_script`, `script`,
+    /// `after_script`.
     pub fn script_lines(&self) -> Vec<(&'static str, At<'a>)> {
-        ["before_script", "script", "after_script"]
+        let hooks = self
+            .config
+            .get("hooks")
+            .and_then(|h| h.get("pre_get_sources_script"));
+        let sections = [
+            ("pre_get_sources_script", hooks),
+            ("before_script", self.config.get("before_script")),
+            ("script", self.config.get("script")),
+            ("after_script", self.config.get("after_script")),
+        ];
+        sections
             .into_iter()
-            .flat_map(|section| {
-                self.config
-                    .get(section)
+            .flat_map(|(section, value)| {
+                value
                     .map(Val::flat_scalars)
                     .unwrap_or_default()
                     .into_iter()
@@ -186,15 +202,12 @@ impl<'a> Pipeline<'a> {
         let mut edges: HashMap<&str, Vec<&str>> = HashMap::new();
         let mut included: HashSet<&str> = HashSet::new();
         for file in files {
+            let mut missing = Vec::new();
             for include in &file.includes {
                 if let IncludeKind::Local(pattern) = include.kind {
                     let targets = includes::resolve_local(pattern, &paths);
                     if targets.is_empty() {
-                        log::warn(&format!(
-                            "{}: local include `{pattern}` names no file of the scan; analysed \
-                             without it",
-                            file.path
-                        ));
+                        missing.push(format!("`{pattern}`"));
                     }
                     for target in targets {
                         if target != file.path {
@@ -203,6 +216,13 @@ impl<'a> Pipeline<'a> {
                         }
                     }
                 }
+            }
+            if !missing.is_empty() {
+                log::warn(&format!(
+                    "{}: local include {} names no file of the scan; analysed without it",
+                    file.path,
+                    missing.join(", ")
+                ));
             }
         }
         let by_path: HashMap<&str, &FileConfig<'a>> = files.iter().map(|f| (f.path, f)).collect();
@@ -309,10 +329,13 @@ pub fn resolve<'a>(
                 }
             }
         }
-        Val::Seq(at, items) => Val::Seq(*at, items
+        Val::Seq(at, items) => Val::Seq(
+            *at,
+            items
                 .iter()
                 .map(|i| resolve(i, top, depth, warnings))
-                .collect()),
+                .collect(),
+        ),
         Val::Map(at, entries) => Val::Map(
             *at,
             entries
@@ -431,7 +454,8 @@ fn jobs<'a>(top: &Val<'a>) -> Vec<Job<'a>> {
             ));
             continue;
         }
-        let Some(mut config) = extended(name, top, &mut vec![name.to_owned()], &mut warnings) else {
+        let Some(mut config) = extended(name, top, &mut vec![name.to_owned()], &mut warnings)
+        else {
             continue;
         };
         if let Some(defaults) = &defaults {
@@ -455,9 +479,9 @@ fn jobs<'a>(top: &Val<'a>) -> Vec<Job<'a>> {
         let mut variables: Vec<(At<'a>, Val<'a>)> = global_variables
             .iter()
             .filter(|(k, _)| {
-                allowed.as_ref().is_none_or(|list| {
-                    k.node.as_str().is_some_and(|n| list.iter().any(|a| a == n))
-                })
+                allowed
+                    .as_ref()
+                    .is_none_or(|list| k.node.as_str().is_some_and(|n| list.iter().any(|a| a == n)))
             })
             .cloned()
             .collect();

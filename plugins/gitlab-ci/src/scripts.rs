@@ -16,11 +16,56 @@ pub fn span_in(at: &At<'_>, range: Range<usize>) -> Span {
 /// Programs that run code from the repository (build tools, package managers running
 /// lifecycle scripts, interpreters on project files).
 const BUILD_PROGRAMS: &[&str] = &[
-    "make", "cmake", "ninja", "meson", "cargo", "go", "mvn", "mvnw", "gradle", "gradlew", "npm",
-    "npx", "yarn", "pnpm", "bun", "pip", "pip3", "poetry", "pipenv", "tox", "nox", "pytest",
-    "python", "python3", "node", "ruby", "bundle", "rake", "composer", "php", "dotnet",
-    "msbuild", "bazel", "bazelisk", "sbt", "ant", "mix", "rebar3", "swift", "xcodebuild",
-    "flutter", "dart", "deno", "perl", "uv", "hatch", "pdm", "just", "task", "scons",
+    "make",
+    "cmake",
+    "ninja",
+    "meson",
+    "cargo",
+    "go",
+    "mvn",
+    "mvnw",
+    "gradle",
+    "gradlew",
+    "npm",
+    "npx",
+    "yarn",
+    "pnpm",
+    "bun",
+    "pip",
+    "pip3",
+    "poetry",
+    "pipenv",
+    "tox",
+    "nox",
+    "pytest",
+    "python",
+    "python3",
+    "node",
+    "ruby",
+    "bundle",
+    "rake",
+    "composer",
+    "php",
+    "dotnet",
+    "msbuild",
+    "bazel",
+    "bazelisk",
+    "sbt",
+    "ant",
+    "mix",
+    "rebar3",
+    "swift",
+    "xcodebuild",
+    "flutter",
+    "dart",
+    "deno",
+    "perl",
+    "uv",
+    "hatch",
+    "pdm",
+    "just",
+    "task",
+    "scons",
 ];
 
 /// The first command of `script` that runs repository code, with its byte range.
@@ -64,6 +109,38 @@ fn runs_repository_code(command: &Command<'_>) -> bool {
     }
     if name == "docker" || name == "podman" || name == "buildah" {
         return matches!(first, "build" | "buildx" | "compose" | "bud");
+    }
+    let words: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
+    // Installing a named tool from a registry runs the tool's code, not the repository's.
+    let installs_from_registry = |words: &[&str]| {
+        words.first() == Some(&"install")
+            && !words[1..].iter().any(|w| {
+                matches!(
+                    *w,
+                    "." | "-e" | "--editable" | "-r" | "--requirement" | "--path"
+                ) || w.starts_with("./")
+                    || w.starts_with("-r")
+            })
+            && words.len() > 1
+    };
+    match name {
+        "go" => {
+            return matches!(first, "build" | "test" | "run" | "generate" | "vet")
+                || (first == "install" && !words.iter().any(|w| w.contains('@')));
+        }
+        "pip" | "pip3" | "cargo" | "uv" | "gem" => return !installs_from_registry(&words),
+        "python" | "python3" if words.first() == Some(&"-m") => {
+            let module = words.get(1).copied().unwrap_or_default();
+            return !(matches!(module, "pip" | "venv" | "ensurepip")
+                && (module != "pip" || installs_from_registry(&words[2..])));
+        }
+        "python" | "python3" if first == "-c" => return false,
+        "npm" | "yarn" | "pnpm" => {
+            return !words
+                .iter()
+                .any(|w| *w == "-g" || *w == "--global" || *w == "global");
+        }
+        _ => {}
     }
     BUILD_PROGRAMS.contains(&name)
 }
@@ -156,6 +233,12 @@ mod tests {
         assert!(build_command("echo make; ls").is_none());
         assert!(build_command("bash -c 'echo hi'").is_none());
         assert!(build_command("python --version").is_none());
+        assert!(build_command("go install example.com/tool@latest").is_none());
+        assert!(build_command("pip install tox").is_none());
+        assert!(build_command("pip install -r requirements.txt").is_some());
+        assert!(build_command("python -m pip install -e .").is_some());
+        assert!(build_command("npm install -g yarn").is_none());
+        assert!(build_command("go test ./...").is_some());
     }
 
     #[test]

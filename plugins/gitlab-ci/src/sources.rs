@@ -87,16 +87,6 @@ pub fn source(name: &str) -> Option<&'static Source> {
     SOURCES.iter().find(|s| s.name == name)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn slugs_and_shas_are_not_sources() {
-        assert!(super::source("CI_COMMIT_REF_SLUG").is_none());
-        assert!(super::source("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA").is_none());
-        assert!(super::source("CI_MERGE_REQUEST_TITLE").is_some());
-    }
-}
-
 /// The attacker-controlled source behind variable `name` in `job`: the variable itself, or a
 /// job/top-level variable whose value references one (`TITLE: $CI_MERGE_REQUEST_TITLE`).
 pub fn attacker_source(job: &crate::pipeline::Job<'_>, name: &str) -> Option<&'static Source> {
@@ -107,4 +97,14 @@ pub fn attacker_source(job: &crate::pipeline::Job<'_>, name: &str) -> Option<&'s
     crate::scripts::referenced_names(value)
         .iter()
         .find_map(|n| source(n))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs_and_shas_are_not_sources() {
+        assert!(super::source("CI_COMMIT_REF_SLUG").is_none());
+        assert!(super::source("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA").is_none());
+        assert!(super::source("CI_MERGE_REQUEST_TITLE").is_some());
+    }
 }

@@ -73,7 +73,12 @@ fn every_fixture_matches_its_expectations() {
                     .findings
                     .iter()
                     .filter(|f| &f.path == path && expectations.rules.contains(&f.rule_id))
-                    .map(|f| format!("{}:{} {} {}", f.span.start_line, f.rule_id, f.severity, f.message))
+                    .map(|f| {
+                        format!(
+                            "{}:{} {} {}",
+                            f.span.start_line, f.rule_id, f.severity, f.message
+                        )
+                    })
                     .collect();
                 failures.push(format!(
                     "{path}:\n  {}\n  findings:\n    {}",
@@ -83,7 +88,11 @@ fn every_fixture_matches_its_expectations() {
             }
         }
     }
-    assert!(failures.is_empty(), "fixtures failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fixtures failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -103,8 +112,8 @@ fn every_rule_has_a_doc_page() {
 
 #[test]
 fn findings_are_valid_and_pack_metadata_is_consistent() {
-    let content = std::fs::read_to_string(fixture_dir().join("parsing-mixed-job.yml"))
-        .expect("fixture");
+    let content =
+        std::fs::read_to_string(fixture_dir().join("parsing-mixed-job.yml")).expect("fixture");
     let request = sluice_pack_sdk::ScanRequest {
         files: vec![sluice_pack_sdk::SourceFile {
             path: ".gitlab-ci.yml".to_owned(),

@@ -58,7 +58,9 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
     }
     for (_, value) in &job.variables {
         if let Some((_, text)) = variable_text(value)
-            && let Some(name) = referenced_names(text).into_iter().find(|n| is_secret_name(n))
+            && let Some(name) = referenced_names(text)
+                .into_iter()
+                .find(|n| is_secret_name(n))
             && name != "CI_JOB_TOKEN"
         {
             secrets.push(format!("`${name}`"));
@@ -102,7 +104,11 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
         .fingerprint_key(format!("{}|{build}", at.route()))
         .property("job", job.name);
     if let Some(admitted) = context.exposure.admitted_by {
-        finding = finding.related(admitted.path, admitted.span(), "admits merge request pipelines");
+        finding = finding.related(
+            admitted.path,
+            admitted.span(),
+            "admits merge request pipelines",
+        );
     }
     findings.push(exposure::apply_gates(finding, context.exposure, true));
 }

@@ -40,7 +40,9 @@ fn is_version_tag(text: &str) -> bool {
     let trimmed = text.trim_start_matches(|c: char| !c.is_ascii_digit());
     !trimmed.is_empty()
         && trimmed.contains('.')
-        && trimmed.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
         && trimmed.starts_with(|c: char| c.is_ascii_digit())
 }
 

@@ -114,7 +114,8 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             // `echo $CI_JOB_TOKEN | tee file`: the token flows into the next command.
             let uses_token = reference.is_some() || piped_from_token;
             let rest = script[command.range.end..].trim_start_matches([' ', '\t']);
-            piped_from_token = reference.is_some() && rest.starts_with('|') && !rest.starts_with("||");
+            piped_from_token =
+                reference.is_some() && rest.starts_with('|') && !rest.starts_with("||");
             if !uses_token {
                 continue;
             }
@@ -126,22 +127,29 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
                 first_use = Some((at, span));
             }
             let key = |what: &str| format!("{}|{what}|{}", at.route(), command.text());
-            let program = command.program().map(|p| p.text.as_str()).unwrap_or_default();
+            let program = command
+                .program()
+                .map(|p| p.text.as_str())
+                .unwrap_or_default();
             // Sent to a host.
-            let host = command.args().iter().find_map(|w| literal_host(&w.text)).or_else(|| {
-                if matches!(program, "docker" | "podman" | "helm" | "buildah" | "skopeo")
-                    && command.args().first().is_some_and(|a| a.text == "login")
-                {
-                    // The registry is the last operand (`docker login -u u -p p registry`).
-                    command.args()[1..]
-                        .iter()
-                        .rev()
-                        .find(|w| !w.text.starts_with('-'))
-                        .map(|w| w.text.as_str())
-                } else {
-                    None
-                }
-            });
+            let host = command
+                .args()
+                .iter()
+                .find_map(|w| literal_host(&w.text))
+                .or_else(|| {
+                    if matches!(program, "docker" | "podman" | "helm" | "buildah" | "skopeo")
+                        && command.args().first().is_some_and(|a| a.text == "login")
+                    {
+                        // The registry is the last operand (`docker login -u u -p p registry`).
+                        command.args()[1..]
+                            .iter()
+                            .rev()
+                            .find(|w| !w.text.starts_with('-'))
+                            .map(|w| w.text.as_str())
+                    } else {
+                        None
+                    }
+                });
             if let Some(host) = host.filter(|h| !looks_like_instance(h)) {
                 findings.push(
                     Finding::new(&META, at.path, span)

@@ -67,7 +67,8 @@ pub fn is_secret_name(name: &str) -> bool {
 /// The text after a command is `|` (not `||`) or a redirection: output does not reach the log.
 fn output_captured(script: &str, end: usize) -> bool {
     let rest = script[end..].trim_start_matches([' ', '\t']);
-    (rest.starts_with('|') && !rest.starts_with("||")) || rest.starts_with('>')
+    (rest.starts_with('|') && !rest.starts_with("||"))
+        || rest.starts_with('>')
         || rest.starts_with("1>")
 }
 

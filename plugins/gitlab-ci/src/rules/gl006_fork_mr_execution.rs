@@ -66,7 +66,10 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             let Some(sub) = args.first().map(|a| a.text.as_str()) else {
                 continue;
             };
-            if !matches!(sub, "fetch" | "checkout" | "switch" | "merge" | "pull" | "clone") {
+            if !matches!(
+                sub,
+                "fetch" | "checkout" | "switch" | "merge" | "pull" | "clone"
+            ) {
                 continue;
             }
             let Some((reference, source)) = args.iter().find_map(|w| {

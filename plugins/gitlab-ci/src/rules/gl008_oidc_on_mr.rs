@@ -59,7 +59,10 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
         } else if let Some(b) = audiences.iter().find(|a| broad(a)) {
             (Severity::High, format!("with the broad audience `{b}`"))
         } else {
-            (Severity::Medium, format!("for audience `{}`", audiences.join("`, `")))
+            (
+                Severity::Medium,
+                format!("for audience `{}`", audiences.join("`, `")),
+            )
         };
         let span_at = token.get("aud").map_or(*name_at, Val::at);
         let finding = Finding::new(&META, name_at.path, name_at.span())

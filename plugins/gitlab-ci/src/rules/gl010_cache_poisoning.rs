@@ -81,7 +81,10 @@ fn key_scope<'a>(cache: &Val<'a>) -> (Scope, At<'a>, String) {
                 let text = at.node.as_str().unwrap_or("default");
                 (scope_of(text), *at, text.to_owned())
             }
-            Val::Map(..) => match key.get("prefix").and_then(|p| p.as_str().map(|s| (p.at(), s))) {
+            Val::Map(..) => match key
+                .get("prefix")
+                .and_then(|p| p.as_str().map(|s| (p.at(), s)))
+            {
                 Some((at, prefix)) => {
                     let scope = match scope_of(prefix) {
                         Scope::RefScoped => Scope::RefScoped,
@@ -136,7 +139,10 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
         };
         if pull_only && finding.severity > Severity::Info {
             finding.severity = Severity::Info;
-            finding = finding.mitigation("pull-policy", "`policy: pull`: the job cannot write the cache");
+            finding = finding.mitigation(
+                "pull-policy",
+                "`policy: pull`: the job cannot write the cache",
+            );
         }
         finding = finding
             .fingerprint_key(format!("{}|{key}|{}", at.route(), job.name))
