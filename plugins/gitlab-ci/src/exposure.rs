@@ -11,7 +11,9 @@
 use sluice_pack_sdk::{Confidence, Finding, Severity};
 
 use crate::model::{At, Val};
-use crate::pipeline::{Job, Pipeline};
+use std::collections::BTreeSet;
+
+use crate::pipeline::{Job, Pipeline, resolve};
 
 /// How a job joins merge request pipelines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +148,14 @@ fn evaluate_rules<'a>(rules: &Val<'a>) -> RulesVerdict<'a> {
             None => Match::Unknown,
         };
         match matched {
-            Match::Never => continue,
+            Match::Never => {
+                // A rule for other pipelines (`$CI_COMMIT_BRANCH == "main"`): the workflow
+                // then admits more than merge request pipelines.
+                if when != "never" {
+                    verdict.only_mr = false;
+                }
+                continue;
+            }
             Match::Explicit { same_project } => {
                 if when == "never" {
                     if !decided {
@@ -206,7 +215,13 @@ pub struct Workflow<'a> {
 
 impl<'a> Workflow<'a> {
     pub fn of(pipeline: &Pipeline<'a>) -> Workflow<'a> {
-        let rules = pipeline.top.get("workflow").and_then(|w| w.get("rules"));
+        // `if: !reference [.is_main]` is common in workflow rules.
+        let rules = pipeline
+            .top
+            .get("workflow")
+            .and_then(|w| w.get("rules"))
+            .map(|r| resolve(r, &pipeline.top, 0, &mut BTreeSet::new()));
+        let rules = rules.as_ref();
         let any_job_explicit = pipeline.jobs.iter().any(|job| {
             job.config
                 .get("rules")

@@ -495,8 +495,9 @@ fn jobs<'a>(top: &Val<'a>) -> Vec<Job<'a>> {
             variables,
         });
     }
-    for warning in &warnings {
-        log::warn(warning);
+    // One message per pipeline: the host rate-limits pack logs.
+    if !warnings.is_empty() {
+        log::warn(&warnings.into_iter().collect::<Vec<_>>().join("; "));
     }
     out
 }

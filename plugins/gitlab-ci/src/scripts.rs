@@ -76,6 +76,69 @@ pub fn build_command(script: &str) -> Option<(Range<usize>, String)> {
         .map(|command| (command.range.clone(), short(&command.text())))
 }
 
+/// The first build command of a job's script lines that runs in the job's own checkout:
+/// commands after `cd` into a directory the job cloned with `git clone` build that other
+/// repository, not the merge request's code.
+pub fn build_in_checkout<'a>(
+    lines: &[(&'static str, At<'a>)],
+) -> Option<(At<'a>, Range<usize>, String)> {
+    let mut clones: Vec<String> = Vec::new();
+    let mut in_clone = false;
+    for (_, at) in lines {
+        let Some(script) = at.node.as_str() else {
+            continue;
+        };
+        for command in shell::commands(script) {
+            let Some(program) = command.program() else {
+                continue;
+            };
+            let args: Vec<&str> = command.args().iter().map(|w| w.text.as_str()).collect();
+            if program.text == "git" && args.first() == Some(&"clone") {
+                let operands: Vec<&str> = args[1..]
+                    .iter()
+                    .copied()
+                    .filter(|a| !a.starts_with('-'))
+                    .collect();
+                // `--branch x`, `--depth 1` take values: the URL is the operand with `/` or `:`.
+                if let Some(url_index) = operands
+                    .iter()
+                    .position(|o| o.contains("://") || o.contains('@'))
+                {
+                    let directory = operands.get(url_index + 1).map_or_else(
+                        || {
+                            operands[url_index]
+                                .trim_end_matches('/')
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or_default()
+                                .trim_end_matches(".git")
+                                .to_owned()
+                        },
+                        |d| (*d).to_owned(),
+                    );
+                    clones.push(directory.trim_end_matches('/').to_owned());
+                }
+                continue;
+            }
+            if program.text == "cd" || program.text == "pushd" {
+                let target = args
+                    .first()
+                    .copied()
+                    .unwrap_or_default()
+                    .trim_end_matches('/');
+                in_clone = clones.iter().any(|c| {
+                    !c.is_empty() && (target == c || target.starts_with(&format!("{c}/")))
+                });
+                continue;
+            }
+            if !in_clone && runs_repository_code(&command) {
+                return Some((*at, command.range.clone(), short(&command.text())));
+            }
+        }
+    }
+    None
+}
+
 /// A command for messages: at most 60 characters.
 pub fn short(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -239,6 +302,22 @@ mod tests {
         assert!(build_command("python -m pip install -e .").is_some());
         assert!(build_command("npm install -g yarn").is_none());
         assert!(build_command("go test ./...").is_some());
+    }
+
+    #[test]
+    fn builds_in_a_cloned_repository_are_not_checkout_builds() {
+        let docs = sluice_pack_sdk::yaml::parse(
+            "- git clone --depth 1 --branch main https://gitlab.com/o/docs.git\n- cd docs\n- make icons\n- cd ..\n- make\n",
+        )
+        .expect("valid");
+        let items = docs[0].root.as_sequence().expect("list");
+        let lines: Vec<(&'static str, At<'_>)> = items
+            .iter()
+            .map(|node| ("script", At { path: "f", node }))
+            .collect();
+        let (at, _, text) = build_in_checkout(&lines).expect("the second make builds the checkout");
+        assert_eq!(text, "make");
+        assert_eq!(at.node.span.start_line, 5);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::JobContext;
 use super::gl005_secrets_in_logs::is_secret_name;
 use crate::exposure;
 use crate::pipeline::variable_text;
-use crate::scripts::{build_command, referenced_names, span_in};
+use crate::scripts::{build_in_checkout, referenced_names, span_in};
 
 pub const META: RuleMeta = RuleMeta {
     id: "GL-001",
@@ -29,7 +29,8 @@ pub const META: RuleMeta = RuleMeta {
         lowers confidence (it may be protected); GitLab's default of running fork merge \
         request pipelines in the fork (without this project's variables) is recorded and \
         lowers confidence. Not reported: jobs that never run in merge request pipelines, \
-        jobs without build commands.",
+        jobs without build commands, builds after `cd` into a directory the job cloned, \
+        installs of named registry tools (`pip install tox`, `go install tool@v1`).",
     remediation: "Keep secrets out of merge request pipelines: mark variables protected \
         (only protected branches and tags see them), split jobs that need credentials into \
         jobs that run on the default branch, and admit only same-project merge requests \
@@ -43,10 +44,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
     if !context.exposure.on_mr() {
         return;
     }
-    let Some((at, range, build)) = job.script_lines().into_iter().find_map(|(_, at)| {
-        let (range, text) = build_command(at.node.as_str()?)?;
-        Some((at, range, text))
-    }) else {
+    let Some((at, range, build)) = build_in_checkout(&job.script_lines()) else {
         return;
     };
     let mut secrets: Vec<String> = Vec::new();

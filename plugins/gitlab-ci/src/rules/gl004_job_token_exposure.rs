@@ -7,7 +7,7 @@ use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 use super::JobContext;
 use crate::exposure::{self, Runs};
 use crate::pipeline::Job;
-use crate::scripts::{build_command, referenced_names, span_in};
+use crate::scripts::{build_in_checkout, referenced_names, span_in};
 
 pub const META: RuleMeta = RuleMeta {
     id: "GL-004",
@@ -96,15 +96,12 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
         })
         .unwrap_or_default();
     let mut first_use = None;
-    let mut builds = None;
+    let builds = build_in_checkout(&job.script_lines()).map(|(_, _, text)| text);
     let mut piped_from_token = false;
     for (section, at) in job.script_lines() {
         let Some(script) = at.node.as_str() else {
             continue;
         };
-        if builds.is_none() {
-            builds = build_command(script).map(|(_, text)| text);
-        }
         for command in shell::commands(script) {
             let reference = command.words.iter().find_map(|w| {
                 reeval::expanded_refs(w.raw, w.range.start)
