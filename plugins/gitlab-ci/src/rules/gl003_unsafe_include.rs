@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
         run with this project's CI/CD variables and `CI_JOB_TOKEN`.\n\n\
         Severity: `remote:` (or a bare URL string, list item or whole `include:` value) over \
         `https://` Medium, over plain `http://` High (anyone on the network path can \
-        replace it); a remote include with `integrity:` is not reported. `project:` without \
+        replace it); Info when the URL names a 40-hex commit SHA; a remote include with \
+        `integrity:` is not reported. `project:` without \
         `ref:` (follows the other project's default branch) or with a branch-like or \
         variable `ref:` Medium; with a version tag (`v1.2.3`, `1.2`) Low (tags can be \
         moved by that project's maintainers); a 40-hex commit SHA is not reported. \
@@ -62,6 +63,16 @@ pub fn check(file: &FileConfig<'_>, findings: &mut Vec<Finding>) {
                         format!(
                             "the pipeline includes `{url}` over plain HTTP: anyone on the \
                              network path can replace the jobs it defines"
+                        ),
+                        url,
+                    )
+                } else if sluice_pack_sdk::shell::download::has_commit_sha(url) {
+                    (
+                        Severity::Info,
+                        Confidence::High,
+                        format!(
+                            "the pipeline includes remote configuration `{url}`, which names a \
+                             commit SHA but is fetched without `integrity:`"
                         ),
                         url,
                     )
