@@ -54,7 +54,8 @@ enum Match {
 }
 
 fn classify_if(expression: &str) -> Match {
-    let lower = expression.to_ascii_lowercase();
+    // `${VAR}` and `$VAR` mean the same in rules.
+    let lower = normalise_braces(&expression.to_ascii_lowercase());
     let mut best = Match::Never;
     for disjunct in lower.split("||") {
         let mut verdict = Match::Unknown;
@@ -77,9 +78,12 @@ fn classify_if(expression: &str) -> Match {
                     (false, false) => never = true,
                     (false, true) => {}
                 }
-            } else if atom.contains("$ci_merge_request_") || atom.contains("${ci_merge_request_") {
+            } else if atom.contains("$ci_merge_request_") {
                 if is_null || atom.starts_with('!') {
                     never = true;
+                } else if negated {
+                    // `$CI_MERGE_REQUEST_LABELS !~ /skip/` is also true where the variable is
+                    // unset: it does not pick merge request pipelines.
                 } else {
                     verdict = Match::Explicit {
                         same_project: false,
@@ -118,6 +122,28 @@ fn classify_if(expression: &str) -> Match {
         };
     }
     best
+}
+
+fn normalise_braces(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        out.push('$');
+        let after = &rest[at + 2..];
+        match after.find('}') {
+            Some(close) => {
+                out.push_str(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(after);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 struct RulesVerdict<'a> {
@@ -421,5 +447,13 @@ mod tests {
             }
         );
         assert_eq!(classify_if("$CI_MERGE_REQUEST_IID == null"), Match::Never);
+        assert_eq!(
+            classify_if("$CI_MERGE_REQUEST_LABELS !~ /skip/"),
+            Match::Unknown
+        );
+        assert_eq!(
+            classify_if("${CI_MERGE_REQUEST_SOURCE_PROJECT_ID} == ${CI_PROJECT_ID}"),
+            Match::Explicit { same_project: true }
+        );
     }
 }
