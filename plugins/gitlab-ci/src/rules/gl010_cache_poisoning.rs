@@ -23,7 +23,7 @@ pub const META: RuleMeta = RuleMeta {
         requests wrote unless that setting is off; this is recorded as a mitigation and \
         lowers confidence. Ref-scoped keys (`$CI_COMMIT_REF_SLUG`, `$CI_COMMIT_REF_NAME`, \
         `$CI_MERGE_REQUEST_IID`, source branch name) are Info. Keys from other variables are \
-        not reported (unknown). Jobs outside merge request pipelines are not reported.",
+        not reported (unknown), nor caches that store nothing (`cache: {}`). Jobs outside merge request pipelines are not reported.",
     remediation: "Scope cache keys to the ref (`key: $CI_COMMIT_REF_SLUG`, `prefix: \
         $CI_COMMIT_REF_SLUG` with `files:`), use `policy: pull` in merge request jobs, and keep \
         \"Use separate caches for protected branches\" enabled.",
@@ -108,7 +108,10 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
         return;
     };
     for cache in caches.items() {
-        if !cache.is_map() {
+        // `cache: {}` switches the default cache off; a cache without paths stores nothing.
+        let stores = cache.get("paths").is_some_and(|p| !p.items().is_empty())
+            || cache.get("untracked").is_some_and(Val::is_true);
+        if !cache.is_map() || !stores {
             continue;
         }
         let (scope, at, key) = key_scope(cache);

@@ -20,8 +20,9 @@ pub const META: RuleMeta = RuleMeta {
         name decides what runs beside your code, CI/CD variables and `CI_JOB_TOKEN`.\n\n\
         Severity: Medium for a tag; High for no tag or `latest`; Medium with Medium \
         confidence when the tag is partly a variable (`python:$PY_VERSION`). Not reported: \
-        images that are entirely a variable (`$CI_REGISTRY_IMAGE`, `${IMAGE}`) or whose \
-        digest is a variable, decided at run time; valid digests.",
+        images that are entirely a variable (`$CI_REGISTRY_IMAGE`, `${IMAGE}`), whose \
+        last path segment is a variable (`${REGISTRY}/${CONTAINER}`), or whose digest is a \
+        variable, decided at run time; valid digests.",
     remediation: "Pin by digest: `image: node:20@sha256:<digest>` (find it with \
         `docker buildx imagetools inspect node:20`), and let Renovate keep digests current.",
     help_uri: "",
@@ -44,6 +45,15 @@ fn judge(at: At<'_>, kind: &str, owner: &str, findings: &mut Vec<Finding>) {
     let Some(text) = at.node.as_str() else {
         return;
     };
+    // `${REGISTRY}/${CONTAINER}`: the last segment is a variable that may carry a tag or a
+    // digest (`CONTAINER: debian:bookworm@sha256:…`); decided at run time.
+    let last_segment = text.trim().rsplit('/').next().unwrap_or_default();
+    if dollar_expressions(last_segment)
+        .iter()
+        .any(|r| r.start == 0 && r.end == last_segment.len())
+    {
+        return;
+    }
     let (pin, tag) = image::classify(text, dollar_expressions);
     let shown = image::without_credentials(text.trim());
     let (severity, why) = match pin {
