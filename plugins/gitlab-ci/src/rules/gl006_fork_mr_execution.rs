@@ -17,7 +17,8 @@ pub const META: RuleMeta = RuleMeta {
     description: "A script runs `git fetch`, `git checkout`, `git switch`, `git merge`, \
         `git pull` or `git clone` on the merge request's source (`$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME`, \
         `_SHA`, `$CI_MERGE_REQUEST_REF_PATH`, `$CI_MERGE_REQUEST_SOURCE_PROJECT_URL`/`_PATH`, \
-        external pull request source branch/SHA, or a variable aliasing them). The job then \
+        external pull request source branch/SHA, a variable aliasing them, or the merge \
+        request head ref `merge-requests/<iid>/head`). The job then \
         works on code the merge request author controls, in this project's context.\n\n\
         Reported when the job runs in merge request pipelines, or anywhere when it fetches \
         from the source project (a fork). Severity: Medium; High when build commands run \
@@ -72,11 +73,18 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             ) {
                 continue;
             }
-            let Some((reference, source)) = args.iter().find_map(|w| {
+            let by_variable = args.iter().find_map(|w| {
                 reeval::expanded_refs(w.raw, w.range.start)
                     .into_iter()
-                    .find_map(|r| mr_source(job, &r.name).map(|s| (r, s)))
-            }) else {
+                    .find_map(|r| mr_source(job, &r.name).map(|s| (format!("${}", r.name), s)))
+            });
+            // `git fetch origin merge-requests/$CI_MERGE_REQUEST_IID/head`: the MR's head ref.
+            let by_ref = || {
+                args.iter()
+                    .find(|w| w.text.contains("merge-requests/") && w.text.contains("/head"))
+                    .map(|w| (w.text.clone(), "refs/merge-requests/<iid>/head"))
+            };
+            let Some((reference, source)) = by_variable.or_else(by_ref) else {
                 continue;
             };
             let from_fork = source.contains("SOURCE_PROJECT");
@@ -101,8 +109,8 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             let mut finding = Finding::new(&META, at.path, span_in(at, command.range.clone()))
                 .severity(severity)
                 .message(format!(
-                    "job `{}` runs `git {sub}` on `${}` in its {section}{then}",
-                    job.name, reference.name
+                    "job `{}` runs `git {sub}` on `{reference}` in its {section}{then}",
+                    job.name
                 ))
                 .fingerprint_key(format!("{}|{}", at.route(), command.text()))
                 .property("job", job.name)
