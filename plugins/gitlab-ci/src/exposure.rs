@@ -349,7 +349,7 @@ pub fn lower(confidence: Confidence) -> Confidence {
 
 /// Applies the gates to a finding about code or credentials reachable from a merge request:
 /// each real gate lowers severity or confidence and is recorded, none suppresses.
-pub fn apply_gates(mut finding: Finding, exposure: &MrExposure<'_>, forks_matter: bool) -> Finding {
+pub fn apply_gates(mut finding: Finding, exposure: &MrExposure<'_>) -> Finding {
     if exposure.same_project_only {
         finding.severity = finding.severity.downgrade(1);
         finding = finding.mitigation(
@@ -358,7 +358,7 @@ pub fn apply_gates(mut finding: Finding, exposure: &MrExposure<'_>, forks_matter
              (`$CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_PROJECT_ID`): fork code is excluded, \
              members with push rights remain",
         );
-    } else if forks_matter {
+    } else {
         finding.confidence = lower(finding.confidence);
         finding = finding.mitigation(
             "fork-pipelines-run-in-fork",

@@ -108,5 +108,5 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             "admits merge request pipelines",
         );
     }
-    findings.push(exposure::apply_gates(finding, context.exposure, true));
+    findings.push(exposure::apply_gates(finding, context.exposure));
 }

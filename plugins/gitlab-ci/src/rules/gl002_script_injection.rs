@@ -29,8 +29,9 @@ pub const META: RuleMeta = RuleMeta {
         (`CI_COMMIT_TAG`) is one level lower.\n\n\
         Not reported: such variables expanded by the shell as data (`echo \"$CI_COMMIT_MESSAGE\"`, \
         `git checkout \"$CI_COMMIT_BRANCH\"`) — the shell never parses a variable's value. \
-        Gates (same-project-only rules, `when: manual`, environments) lower the severity and \
-        are listed as mitigations.",
+        Gates (same-project-only rules, `when: manual`, environments, the default of running \
+        fork merge request pipelines in the fork) lower severity or confidence and are \
+        listed as mitigations.",
     remediation: "Pass inputs through a variable instead of interpolating them \
         (`variables: TITLE: $[[ inputs.title ]]` then `\"$TITLE\"` in the script), declare \
         `options:`/`type:` for inputs, and never `eval` or `sh -c` text built from commit or \
@@ -92,7 +93,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
                 .property("job", job.name)
                 .property("source", source.name);
             if context.exposure.on_mr() {
-                finding = exposure::apply_gates(finding, context.exposure, false);
+                finding = exposure::apply_gates(finding, context.exposure);
             }
             findings.push(finding);
         }

@@ -211,7 +211,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             ))
             .fingerprint_key(format!("{}|mr-reachable", at.route()))
             .property("job", job.name);
-        findings.push(exposure::apply_gates(finding, context.exposure, true));
+        findings.push(exposure::apply_gates(finding, context.exposure));
     }
 }
 

@@ -116,7 +116,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
                 .property("job", job.name)
                 .property("source", source);
             if context.exposure.on_mr() {
-                finding = exposure::apply_gates(finding, context.exposure, true);
+                finding = exposure::apply_gates(finding, context.exposure);
             }
             findings.push(finding);
         }

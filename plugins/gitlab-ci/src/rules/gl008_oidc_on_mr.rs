@@ -77,6 +77,6 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             .related(span_at.path, span_at.span(), "audience")
             .property("job", job.name)
             .property("token", name);
-        findings.push(exposure::apply_gates(finding, context.exposure, true));
+        findings.push(exposure::apply_gates(finding, context.exposure));
     }
 }

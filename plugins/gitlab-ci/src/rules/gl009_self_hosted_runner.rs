@@ -67,7 +67,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             .fingerprint_key(format!("{}|{text}|{}", at.route(), job.name))
             .property("job", job.name)
             .property("tag", text);
-        findings.push(exposure::apply_gates(finding, context.exposure, true));
+        findings.push(exposure::apply_gates(finding, context.exposure));
     }
 }
 

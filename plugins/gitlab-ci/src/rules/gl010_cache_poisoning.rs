@@ -21,7 +21,8 @@ pub const META: RuleMeta = RuleMeta {
         (the job cannot write the cache) lowers it to Info. GitLab keeps separate caches for \
         protected branches by default, so the default branch does not restore what merge \
         requests wrote unless that setting is off; this is recorded as a mitigation and \
-        lowers confidence. Ref-scoped keys (`$CI_COMMIT_REF_SLUG`, `$CI_COMMIT_REF_NAME`, \
+        lowers confidence; fork merge request pipelines run in the fork (writing its cache) by \
+        default, recorded and lowering confidence too. Ref-scoped keys (`$CI_COMMIT_REF_SLUG`, `$CI_COMMIT_REF_NAME`, \
         `$CI_MERGE_REQUEST_IID`, source branch name) are Info. Keys from other variables are \
         not reported (unknown), nor caches that store nothing (`cache: {}`). Jobs outside merge request pipelines are not reported.",
     remediation: "Scope cache keys to the ref (`key: $CI_COMMIT_REF_SLUG`, `prefix: \
@@ -151,6 +152,6 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
             .fingerprint_key(format!("{}|{key}|{}", at.route(), job.name))
             .property("job", job.name)
             .property("key", key);
-        findings.push(exposure::apply_gates(finding, context.exposure, false));
+        findings.push(exposure::apply_gates(finding, context.exposure));
     }
 }
