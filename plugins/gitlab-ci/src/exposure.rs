@@ -164,7 +164,7 @@ fn evaluate_rules<'a>(rules: &Val<'a>) -> RulesVerdict<'a> {
         only_mr: true,
     };
     let mut decided = false;
-    for rule in rules.items() {
+    for rule in rules.flat_items() {
         let when = rule
             .get("when")
             .and_then(Val::as_str)
@@ -221,7 +221,7 @@ fn evaluate_rules<'a>(rules: &Val<'a>) -> RulesVerdict<'a> {
 /// `only:` / `except:` naming merge requests (list form or `refs:`).
 fn names_merge_requests<'a>(value: &Val<'a>) -> Option<At<'a>> {
     let refs = value.get("refs").unwrap_or(value);
-    refs.items()
+    refs.flat_items()
         .into_iter()
         .find(|v| v.as_str() == Some("merge_requests"))
         .map(Val::at)

@@ -119,6 +119,19 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// Like [`Val::items`], with nested sequences flattened: `!reference` tags inside a list
+    /// (`rules: [!reference [.base, rules], {if: …}]`) splice their items in, as GitLab does.
+    pub fn flat_items(&self) -> Vec<&Val<'a>> {
+        let mut out = Vec::new();
+        for item in self.items() {
+            match item {
+                Val::Seq(..) => out.extend(item.flat_items()),
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
     /// Every scalar leaf, nested sequences flattened in order (as GitLab flattens scripts).
     pub fn flat_scalars(&self) -> Vec<At<'a>> {
         let mut out = Vec::new();

@@ -360,7 +360,7 @@ fn extended<'a>(
     }
     let mut base: Option<Val<'a>> = None;
     if let Some(parents) = raw.get("extends") {
-        for parent in parents.items() {
+        for parent in parents.flat_items() {
             let Some(parent_name) = parent.as_str() else {
                 continue;
             };
@@ -408,7 +408,7 @@ fn inherit_filter(job: &Val<'_>, what: &str) -> Option<Vec<String>> {
     }
     Some(
         value
-            .items()
+            .flat_items()
             .iter()
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect(),

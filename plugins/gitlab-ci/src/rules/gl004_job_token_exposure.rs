@@ -89,7 +89,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
         .get("artifacts")
         .and_then(|a| a.get("paths"))
         .map(|p| {
-            p.items()
+            p.flat_items()
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect()

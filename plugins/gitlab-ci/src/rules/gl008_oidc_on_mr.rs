@@ -52,7 +52,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
         };
         let audiences: Vec<&str> = token
             .get("aud")
-            .map(|a| a.items().iter().filter_map(|v| v.as_str()).collect())
+            .map(|a| a.flat_items().iter().filter_map(|v| v.as_str()).collect())
             .unwrap_or_default();
         let (severity, detail) = if audiences.is_empty() {
             (Severity::High, "without an audience".to_owned())

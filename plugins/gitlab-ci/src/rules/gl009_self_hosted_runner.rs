@@ -48,7 +48,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
     let Some(tags) = job.config.get("tags") else {
         return;
     };
-    for tag in tags.items() {
+    for tag in tags.flat_items() {
         let Some(text) = tag.as_str() else {
             continue;
         };

@@ -108,9 +108,11 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
     let Some(caches) = job.config.get("cache") else {
         return;
     };
-    for cache in caches.items() {
+    for cache in caches.flat_items() {
         // `cache: {}` switches the default cache off; a cache without paths stores nothing.
-        let stores = cache.get("paths").is_some_and(|p| !p.items().is_empty())
+        let stores = cache
+            .get("paths")
+            .is_some_and(|p| !p.flat_items().is_empty())
             || cache.get("untracked").is_some_and(Val::is_true);
         if !cache.is_map() || !stores {
             continue;

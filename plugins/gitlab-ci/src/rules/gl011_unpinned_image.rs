@@ -87,7 +87,7 @@ fn judge_config(config: &Val<'_>, owner: &str, findings: &mut Vec<Finding>) {
         judge(at, "image", owner, findings);
     }
     if let Some(services) = config.get("services") {
-        for service in services.items() {
+        for service in services.flat_items() {
             if let Some(at) = image_name(service) {
                 judge(at, "service image", owner, findings);
             }
