@@ -1,21 +1,29 @@
-//! The GitLab CI rule pack — placeholder until its implementation lands (not for release).
+//! The GitLab CI rule pack.
+//!
+//! Every file of the request is parsed with the SDK's positioned YAML ([`pipeline::FileConfig`]);
+//! files no other file includes locally are pipeline roots, merged with their local includes
+//! ([`pipeline::Pipeline`]); every job is resolved (`!reference`, `extends:`, `default:`,
+//! `inherit:`) into a [`model::Val`] tree whose leaves remember their file and position, and
+//! checked by the rules in [`rules`] in the context of each root. A file included by two roots
+//! is analysed twice; identical findings are merged.
 
-use sluice_pack_sdk::{Confidence, Pack, PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity};
+pub mod exposure;
+pub mod includes;
+pub mod model;
+pub mod pipeline;
+pub mod rules;
+pub mod scripts;
+pub mod sources;
+
+use std::collections::HashMap;
+
+use sluice_pack_sdk::yaml::{self, YamlErrorKind};
+use sluice_pack_sdk::{FileError, FileErrorKind, Finding, Pack, PackInfo, ScanOutput, ScanRequest};
+
+use crate::pipeline::{FileConfig, Pipeline};
 
 /// The pack's version.
-pub const PACK_VERSION: &str = "0.0.0";
-
-const PLACEHOLDER: RuleMeta = RuleMeta {
-    id: "GL-000",
-    name: "placeholder",
-    title: "Placeholder rule of an unfinished pack",
-    default_severity: Severity::Info,
-    default_confidence: Confidence::Low,
-    description: "Never reported.",
-    remediation: "None.",
-    help_uri: "",
-    tags: &[],
-};
+pub const PACK_VERSION: &str = "0.1.0";
 
 /// The GitLab CI pack.
 #[derive(Debug)]
@@ -28,17 +36,80 @@ impl Pack for GitlabCi {
             name: "GitLab CI",
             version: PACK_VERSION,
             platform: "gitlab-ci",
-            description: "GitLab CI pipelines (placeholder).",
-            patterns: &[".gitlab-ci.yml"],
+            description: "Finds merge request pipelines exposing secrets, script injection, \
+                          unpinned includes and images in GitLab CI pipelines.",
+            patterns: &[
+                ".gitlab-ci.yml",
+                ".gitlab-ci.yaml",
+                "**/*.gitlab-ci.{yml,yaml}",
+                ".gitlab/**/*.{yml,yaml}",
+            ],
             content_patterns: &[],
-            rules: vec![PLACEHOLDER],
+            rules: rules::ALL.to_vec(),
             options: Vec::new(),
         }
     }
 
-    fn scan(_request: &ScanRequest) -> Result<ScanOutput, String> {
-        Ok(ScanOutput::default())
+    fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
+        let mut output = ScanOutput::default();
+        let mut parsed = Vec::new();
+        for file in &request.files {
+            match yaml::parse(&file.content) {
+                Ok(documents) => parsed.push((file.path.as_str(), documents)),
+                Err(error) => output.errors.push(FileError {
+                    path: file.path.clone(),
+                    kind: match error.kind {
+                        YamlErrorKind::Syntax => FileErrorKind::Parse,
+                        YamlErrorKind::Limit => FileErrorKind::Limit,
+                    },
+                    message: error.message,
+                    span: Some(error.span),
+                }),
+            }
+        }
+        let files: Vec<FileConfig<'_>> = parsed
+            .iter()
+            .map(|(path, documents)| FileConfig::new(path, documents))
+            .collect();
+        let by_path: HashMap<&str, &FileConfig<'_>> = files.iter().map(|f| (f.path, f)).collect();
+        let mut findings = Vec::new();
+        for file in &files {
+            rules::check_file(file, &mut findings);
+        }
+        for pipeline in Pipeline::all(&files) {
+            rules::check_pipeline(&pipeline, &by_path, &mut findings);
+        }
+        output.findings = deduplicate(findings);
+        Ok(output)
     }
+}
+
+/// One finding per rule and place: a file included by several roots, or a template shared by
+/// several jobs, is reported once, at its worst.
+fn deduplicate(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut kept: Vec<Finding> = Vec::new();
+    let mut index: HashMap<(String, String, u32, u32), usize> = HashMap::new();
+    for finding in findings {
+        let key = (
+            finding.rule_id.clone(),
+            finding.path.clone(),
+            finding.span.start_byte,
+            finding.span.end_byte,
+        );
+        match index.get(&key) {
+            Some(&at) => {
+                let current = &kept[at];
+                if (finding.severity, finding.confidence) > (current.severity, current.confidence) {
+                    kept[at] = finding;
+                }
+            }
+            None => {
+                index.insert(key, kept.len());
+                kept.push(finding);
+            }
+        }
+    }
+    kept
 }
 
 sluice_pack_sdk::export_pack!(GitlabCi);

@@ -1,0 +1,71 @@
+//! GL-012: `CI_DEBUG_TRACE` / `CI_DEBUG_SERVICES` switched on in the configuration.
+
+use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
+
+use super::JobContext;
+use crate::model::{At, Val};
+use crate::pipeline::{FileConfig, variable_text};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "GL-012",
+    name: "debug-trace-enabled",
+    title: "Debug tracing enabled: every variable is printed to the job log",
+    default_severity: Severity::Medium,
+    default_confidence: Confidence::High,
+    description: "`CI_DEBUG_TRACE: \"true\"` (or `CI_DEBUG_SERVICES: \"true\"`) is set in \
+        the top-level `variables:` or a job's `variables:` (scalar or `{value: \"true\"}` \
+        form). GitLab then runs the job shell with tracing and dumps every variable the job \
+        can see, CI/CD secrets included, into the job log, which everyone who can read the \
+        pipeline can read (for public projects: everyone).\n\nSeverity: Medium for a job or \
+        the top level. Not reported: the value `\"false\"` or anything else that is not \
+        `true`, and values that are a variable (`$DEBUG`), decided at run time.",
+    remediation: "Remove the variable from the configuration. To debug, set it for one \
+        manual run from the UI (Run pipeline → variables), then delete the log.",
+    help_uri: "",
+    tags: &["secrets", "logging"],
+};
+
+const DEBUG_VARIABLES: &[&str] = &["CI_DEBUG_TRACE", "CI_DEBUG_SERVICES"];
+
+fn report(key: &At<'_>, value: &Val<'_>, place: &str, findings: &mut Vec<Finding>) {
+    let Some(name) = key.node.as_str() else {
+        return;
+    };
+    if !DEBUG_VARIABLES.contains(&name) {
+        return;
+    }
+    let Some((at, text)) = variable_text(value) else {
+        return;
+    };
+    if !text.trim().eq_ignore_ascii_case("true") {
+        return;
+    }
+    findings.push(
+        Finding::new(&META, at.path, at.span())
+            .message(format!(
+                "{place} sets `{name}: \"true\"`, which prints every variable of the job, \
+                 secrets included, into the job log"
+            ))
+            .fingerprint_key(format!("{}|{name}", at.route())),
+    );
+}
+
+pub fn check_file(file: &FileConfig<'_>, findings: &mut Vec<Finding>) {
+    for document in &file.documents {
+        let root = Val::from_node(file.path, document);
+        if let Some(variables) = root.get("variables") {
+            for (key, value) in variables.entries() {
+                report(key, value, "the top-level `variables:`", findings);
+            }
+        }
+    }
+}
+
+pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
+    let job = context.job;
+    if let Some(variables) = job.config.get("variables") {
+        for (key, value) in variables.entries() {
+            report(key, value, &format!("job `{}`", job.name), findings);
+        }
+    }
+}

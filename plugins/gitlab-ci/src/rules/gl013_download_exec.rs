@@ -1,0 +1,76 @@
+//! GL-013: a script downloads code and runs it without verifying it.
+
+use sluice_pack_sdk::shell::download;
+use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
+
+use super::JobContext;
+use crate::scripts::span_in;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "GL-013",
+    name: "download-then-execute",
+    title: "Downloaded code piped into an interpreter without verification",
+    default_severity: Severity::Medium,
+    default_confidence: Confidence::High,
+    description: "A `before_script`, `script` or `after_script` line downloads code and runs \
+        it in one go (`curl … | bash`, `wget -O- … | sh`, `bash <(curl …)`, \
+        `sh -c \"$(curl …)\"`, PowerShell `iex (iwr …)`). Whoever controls the server, the \
+        domain or anything on the path runs code in the job with its CI/CD variables and \
+        `CI_JOB_TOKEN`.\n\nSeverity: Medium; High for plain `http://` URLs; Info (with a \
+        `commit-pinned-url` mitigation) when the URL names a full 40-hex commit SHA. \
+        Not reported: quoted text and comments, downloads saved to a file and verified \
+        before running.",
+    remediation: "Download to a file, check a pinned checksum or signature \
+        (`sha256sum -c`), then run it; or use a package manager with a lockfile, or a \
+        container image that already contains the tool.",
+    help_uri: "",
+    tags: &["supply-chain", "remote-code"],
+};
+
+pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
+    let job = context.job;
+    for (section, at) in job.script_lines() {
+        let Some(script) = at.node.as_str() else {
+            continue;
+        };
+        for hit in download::find(script) {
+            let text = script
+                .get(hit.range.clone())
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let url_text = hit
+                .url
+                .as_deref()
+                .map(|u| format!(" from `{u}`"))
+                .unwrap_or_default();
+            let mut message = format!(
+                "job `{}` {}{url_text} in its {section} without verifying it",
+                job.name, hit.how
+            );
+            let mut severity = Severity::Medium;
+            let mut finding = Finding::new(&META, at.path, span_in(&at, hit.range.clone()));
+            if let Some(url) = &hit.url {
+                if hit.is_plain_http() {
+                    severity = Severity::High;
+                    message.push_str(" (over plain HTTP)");
+                } else if hit.is_commit_pinned() {
+                    severity = Severity::Info;
+                    finding = finding.mitigation(
+                        "commit-pinned-url",
+                        format!("`{url}` names a full commit SHA, so its content cannot change"),
+                    );
+                }
+                finding = finding.property("url", url.clone());
+            }
+            findings.push(
+                finding
+                    .severity(severity)
+                    .message(message)
+                    .fingerprint_key(format!("{}|{text}", at.route()))
+                    .property("job", job.name),
+            );
+        }
+    }
+}
