@@ -85,8 +85,7 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
                 .severity(severity)
                 .confidence(Confidence::High)
                 .message(format!(
-                    "job `{}` passes `${}`{alias}, {}, to {} in its {section}, which runs it \
-                     as shell code",
+                    "job `{}` uses `${}`{alias}, {}, in its {section}, where {}",
                     job.name, hit.variable, source.why, hit.how
                 ))
                 .fingerprint_key(format!("{}|{}|{}", at.route(), hit.variable, hit.how))
