@@ -168,7 +168,7 @@ mod tests {
         let found = macros("echo $(Build.SourceBranchName) $(git rev-parse HEAD) $(a-b_c)");
         let names: Vec<&str> = found.iter().map(|m| m.name).collect();
         assert_eq!(names, ["Build.SourceBranchName", "a-b_c"]);
-        assert_eq!(found[0].range, 5..31);
+        assert_eq!(found[0].range, 5..30);
     }
 
     #[test]

@@ -579,11 +579,18 @@ impl<'a> Expander<'a, '_> {
             Some(entry) => (Some(entry), true),
             None => (yaml_ext::entry(node, "job"), false),
         };
-        let id = name_entry
+        let mut id = name_entry
             .and_then(|(_, v)| v.as_str())
             .or_else(|| yaml_ext::get_str(node, "displayName"))
             .unwrap_or("(unnamed job)")
             .to_owned();
+        // `job: ${{ parameters.name }}` with the name written by the caller.
+        if let Some(name) = sole_parameter(&id)
+            && let Resolved::Value(value) = ctx.params.resolve(name)
+            && let Some(literal) = value.loc.node.as_str()
+        {
+            id = literal.trim().to_owned();
+        }
         let anchor = match name_entry {
             Some((_, value)) if value.as_str().is_some() => value.span,
             Some((key, _)) => key.span,

@@ -132,8 +132,9 @@ fn walk_references(path: &str, node: &Node, out: &mut HashSet<String>, depth: us
 /// parameters or no body a pipeline could run on its own, is a template, not a pipeline.
 const TEMPLATE_KEYS: &[&str] = &["parameters", "steps", "jobs", "stages", "variables"];
 
-/// Whether a file looks like a template rather than a pipeline.
-pub fn is_template_shaped(root: &Node) -> bool {
+/// Whether a file looks like a template rather than a pipeline: only template keys, and
+/// declared parameters, no body a pipeline could run, or a path that says `template`.
+pub fn is_template_shaped(path: &str, root: &Node) -> bool {
     let Some(mapping) = root.as_mapping() else {
         return false;
     };
@@ -149,7 +150,8 @@ pub fn is_template_shaped(root: &Node) -> bool {
     let has_body = keys
         .iter()
         .any(|k| matches!(k.as_str(), "steps" | "jobs" | "stages"));
-    only_template_keys && (has_parameters || !has_body)
+    let named_template = path.to_ascii_lowercase().contains("template");
+    only_template_keys && (has_parameters || !has_body || named_template)
 }
 
 #[cfg(test)]

@@ -71,7 +71,9 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                     let Some(program) = command.program() else {
                         continue;
                     };
-                    if !PRINTERS.contains(&program.text.to_ascii_lowercase().as_str()) {
+                    if !PRINTERS.contains(&program.text.to_ascii_lowercase().as_str())
+                        || goes_elsewhere(text, &command)
+                    {
                         continue;
                     }
                     for word in command.args() {
@@ -94,7 +96,10 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                         );
                         names.extend(percent_refs(word.raw, word.range.start));
                         for (range, name) in names {
-                            if !looks_secret(&name) {
+                            // `$token.Length`, `$($token.Length)`: a property, not the value.
+                            if !looks_secret(&name)
+                                || text.get(range.end..).is_some_and(|r| r.starts_with('.'))
+                            {
                                 continue;
                             }
                             let occurrence = seen.iter().filter(|n| **n == name).count();
@@ -125,6 +130,17 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// The output is piped into another command or redirected to a file, not logged.
+fn goes_elsewhere(script: &str, command: &sluice_pack_sdk::shell::Command<'_>) -> bool {
+    let after = script.get(command.range.end..).unwrap_or_default().trim_start_matches([' ', '\t']);
+    (after.starts_with('|') && !after.starts_with("||"))
+        || command
+            .words
+            .iter()
+            .any(|w| w.raw.starts_with('>') || w.raw.starts_with("1>") || w.raw == "|")
+        || after.starts_with('>')
 }
 
 /// `%NAME%` references (cmd.exe).
