@@ -130,12 +130,12 @@ pub fn context_names<'t>(expression: &'t str, context: &str) -> Vec<(Range<usize
                 found.push((start..after + 1 + len, &name[..len]));
                 from = after + 1 + len;
             }
-        } else if let Some(quoted) = rest.strip_prefix("['").or_else(|| rest.strip_prefix("[\"")) {
-            if let Some(len) = quoted.find(['\'', '"']) {
-                let end = after + 2 + len + 2;
-                found.push((start..end.min(expression.len()), &quoted[..len]));
-                from = end.min(expression.len());
-            }
+        } else if let Some(quoted) = rest.strip_prefix("['").or_else(|| rest.strip_prefix("[\""))
+            && let Some(len) = quoted.find(['\'', '"'])
+        {
+            let end = after + 2 + len + 2;
+            found.push((start..end.min(expression.len()), &quoted[..len]));
+            from = end.min(expression.len());
         }
     }
     found

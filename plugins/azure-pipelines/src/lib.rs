@@ -116,7 +116,12 @@ pub fn analyse(files: &Files<'_>) -> Vec<Finding> {
         if used_by_other(path) {
             continue;
         }
-        let unit = model::expand::expand(files, path, root, repository::is_template_shaped(path, root));
+        let unit = model::expand::expand(
+            files,
+            path,
+            root,
+            repository::is_template_shaped(path, root),
+        );
         reached.extend(unit.reached.iter().copied());
         analysed.insert(path);
         rules::check(&unit, &mut findings);

@@ -17,25 +17,83 @@ pub enum PrGate {
 fn canonical(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace())
-        .map(|c| if c == '"' { '\'' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == '"' {
+                '\''
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
-/// The gate one condition expresses, if any. Only conjunctive positions count: a test inside
-/// `or(…)` or `not(…)` may not hold, so conditions with those are not trusted.
+/// The tests that must all hold: the arguments of top-level `and(…)`, recursively. A test
+/// inside `or(…)` or `not(…)` may not hold, so it is never a gate.
+fn conjuncts(text: &str) -> Vec<&str> {
+    let text = text.trim();
+    let inner = text
+        .strip_prefix("${{")
+        .and_then(|t| t.strip_suffix("}}"))
+        .map_or(text, |t| t.trim().strip_prefix("if").unwrap_or(t).trim());
+    let inner = inner.strip_prefix("elseif").unwrap_or(inner);
+    let Some(arguments) = inner.strip_prefix("and(").and_then(|t| t.strip_suffix(')')) else {
+        return vec![inner];
+    };
+    let mut parts = Vec::new();
+    let (mut depth, mut quoted, mut start) = (0usize, false, 0usize);
+    for (i, c) in arguments.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            ',' if !quoted && depth == 0 => {
+                parts.extend(conjuncts(&arguments[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.extend(conjuncts(&arguments[start..]));
+    parts
+}
+
+/// The gate one condition expresses, if any.
 pub fn gate(condition: &str) -> Option<PrGate> {
-    let text = canonical(condition);
-    if text.contains("or(") || text.contains("not(") {
+    let canonical_text = canonical(condition);
+    let mut best = None;
+    for test in conjuncts(&canonical_text) {
+        match test_gate(test) {
+            Some(PrGate::ExcludesPullRequests) => return Some(PrGate::ExcludesPullRequests),
+            Some(PrGate::ExcludesForks) => best = Some(PrGate::ExcludesForks),
+            None => {}
+        }
+    }
+    best
+}
+
+/// The gate of one test (no `and`).
+fn test_gate(text: &str) -> Option<PrGate> {
+    if text.starts_with("or(") || text.starts_with("not(") {
         return None;
     }
-    let reason = ["variables['build.reason']", "variables.build.reason", "variables['build_reason']"];
+    let reason = [
+        "variables['build.reason']",
+        "variables.build.reason",
+        "variables['build_reason']",
+    ];
     for r in reason {
         if text.contains(&format!("ne({r},'pullrequest')"))
             || text.contains(&format!("ne('pullrequest',{r})"))
         {
             return Some(PrGate::ExcludesPullRequests);
         }
-        for kind in ["individualci", "batchedci", "schedule", "manual", "resourcetrigger"] {
+        for kind in [
+            "individualci",
+            "batchedci",
+            "schedule",
+            "manual",
+            "resourcetrigger",
+        ] {
             if text.contains(&format!("eq({r},'{kind}')")) {
                 return Some(PrGate::ExcludesPullRequests);
             }
@@ -45,7 +103,10 @@ pub fn gate(condition: &str) -> Option<PrGate> {
         }
     }
     // Pull-request builds run on `refs/pull/N/merge`.
-    for branch in ["variables['build.sourcebranch']", "variables.build.sourcebranch"] {
+    for branch in [
+        "variables['build.sourcebranch']",
+        "variables.build.sourcebranch",
+    ] {
         if text.contains(&format!("eq({branch},'refs/heads/"))
             || text.contains(&format!("eq({branch},'refs/tags/"))
             || text.contains(&format!("startswith({branch},'refs/tags/"))
@@ -54,8 +115,12 @@ pub fn gate(condition: &str) -> Option<PrGate> {
             return Some(PrGate::ExcludesPullRequests);
         }
     }
-    for fork in ["variables['system.pullrequest.isfork']", "variables.system.pullrequest.isfork"] {
-        if text.contains(&format!("eq({fork},'false')")) || text.contains(&format!("ne({fork},'true')"))
+    for fork in [
+        "variables['system.pullrequest.isfork']",
+        "variables.system.pullrequest.isfork",
+    ] {
+        if text.contains(&format!("eq({fork},'false')"))
+            || text.contains(&format!("ne({fork},'true')"))
         {
             return Some(PrGate::ExcludesForks);
         }
@@ -112,5 +177,17 @@ mod tests {
             None
         );
         assert_eq!(gate("succeeded()"), None);
+        assert_eq!(
+            gate(
+                "and(succeeded(), ne(variables['Build.Reason'], 'PullRequest'), \
+                 or(ne(variables['Build.Reason'], 'Manual'), eq(variables['runAsCI'], 'true')))"
+            ),
+            Some(PrGate::ExcludesPullRequests)
+        );
+        assert_eq!(
+            gate("${{ if ne(variables['Build.Reason'], 'PullRequest') }}"),
+            Some(PrGate::ExcludesPullRequests)
+        );
+        assert_eq!(gate("not(eq(variables['Build.Reason'], 'Schedule'))"), None);
     }
 }

@@ -112,14 +112,22 @@ pub fn source(name: &str) -> Option<&'static Source> {
 
 /// The source whose environment-variable form (`BUILD_SOURCEBRANCHNAME`) is `name`.
 pub fn source_by_env_name(name: &str) -> Option<&'static Source> {
-    SOURCES.iter().find(|s| env_name(s.name).eq_ignore_ascii_case(name))
+    SOURCES
+        .iter()
+        .find(|s| env_name(s.name).eq_ignore_ascii_case(name))
 }
 
 /// How the agent names a variable in the environment: upper case, `.` → `_`.
 pub fn env_name(variable: &str) -> String {
     variable
         .chars()
-        .map(|c| if c == '.' { '_' } else { c.to_ascii_uppercase() })
+        .map(|c| {
+            if c == '.' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
         .collect()
 }
 

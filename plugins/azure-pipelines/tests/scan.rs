@@ -39,7 +39,11 @@ fn single_file_fixtures_hold_natively() {
         let path = entry.expect("entry").path();
         if path.is_file() {
             let content = std::fs::read_to_string(&path).expect("UTF-8 fixture");
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             check_fixture::<AzurePipelines>(&name, &content, &[]);
             checked += 1;
         }
@@ -80,7 +84,11 @@ fn template_directory_fixture_holds_natively() {
     let injections = of(&output.findings, "AZ-002");
     assert_eq!(injections.len(), 2, "{injections:#?}");
     assert!(injections.iter().all(|f| f.path.ends_with("steps.yml")));
-    assert!(injections[0].message.contains("job `build`"), "{}", injections[0].message);
+    assert!(
+        injections[0].message.contains("job `build`"),
+        "{}",
+        injections[0].message
+    );
 }
 
 #[test]
@@ -150,7 +158,11 @@ fn missing_pr_key_lowers_confidence_and_pr_none_silences() {
 fn secrets_piped_or_redirected_are_not_logged() {
     let pipeline = "steps:\n  - bash: |\n      echo \"$(RegistryPassword)\" | docker login -u x --password-stdin r.io\n      echo \"$ID_TOKEN\" > token.txt\n      Write-Host \"length $($token.Length)\"\n";
     let output = scan::<AzurePipelines>(&[("azure-pipelines.yml", pipeline)]);
-    assert!(of(&output.findings, "AZ-005").is_empty(), "{:#?}", output.findings);
+    assert!(
+        of(&output.findings, "AZ-005").is_empty(),
+        "{:#?}",
+        output.findings
+    );
 }
 
 #[test]

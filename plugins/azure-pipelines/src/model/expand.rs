@@ -12,8 +12,7 @@ use super::repository::{Files, Target, target};
 use super::triggers::Triggers;
 use super::yaml_ext::{self, is_insertion, is_insertion_only};
 use super::{
-    Condition, ContainerResource, Job, Loc, RepositoryResource, RepositoryUse, Step, Unit,
-    Variable,
+    Condition, ContainerResource, Job, Loc, RepositoryResource, RepositoryUse, Step, Unit, Variable,
 };
 use crate::expressions::{sole_parameter, template_body};
 
@@ -110,7 +109,13 @@ pub fn expand<'a>(
         stage: None,
     };
     if let Some(variables) = yaml_ext::get(root, "variables") {
-        expander.variables(Loc { path, node: variables }, &mut ctx);
+        expander.variables(
+            Loc {
+                path,
+                node: variables,
+            },
+            &mut ctx,
+        );
     }
     expander.body(path, root, &ctx);
     if let Some(extends) = yaml_ext::get(root, "extends") {
@@ -123,7 +128,12 @@ impl<'a> Expander<'a, '_> {
     /// `stages:`, `jobs:` and `steps:` of a pipeline or extends template root.
     fn body(&mut self, path: &'a str, root: &'a Node, ctx: &Ctx<'a>) {
         if let Some(stages) = yaml_ext::get(root, "stages") {
-            self.sequence(Level::Stages, Loc { path, node: stages }, ctx, &mut Vec::new());
+            self.sequence(
+                Level::Stages,
+                Loc { path, node: stages },
+                ctx,
+                &mut Vec::new(),
+            );
         }
         if let Some(jobs) = yaml_ext::get(root, "jobs") {
             self.sequence(Level::Jobs, Loc { path, node: jobs }, ctx, &mut Vec::new());
@@ -759,10 +769,9 @@ impl<'a> Expander<'a, '_> {
             });
             return;
         }
-        if let Some((key, name_node)) = yaml_ext::entry(item.node, "name")
+        if let Some(name_node) = yaml_ext::get(item.node, "name")
             && let Some(name) = name_node.as_str()
         {
-            let _ = key;
             if let Some(value) = yaml_ext::get(item.node, "value") {
                 self.push_variable(
                     ctx,
@@ -867,7 +876,11 @@ fn classify_items(items: &[Node], name: &str) -> Option<Level> {
     let mut mappings: Vec<&Node> = Vec::new();
     for item in items {
         if is_insertion_only(item) {
-            for (_, inner) in item.as_mapping().map(|m| m.iter().collect::<Vec<_>>()).unwrap_or_default() {
+            for (_, inner) in item
+                .as_mapping()
+                .map(|m| m.iter().collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
                 if let Some(inner_items) = inner.as_sequence() {
                     mappings.extend(inner_items.iter().filter(|i| i.as_mapping().is_some()));
                 }

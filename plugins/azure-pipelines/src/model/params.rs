@@ -195,7 +195,9 @@ fn declarations(root: &Node) -> Vec<ParamDecl<'_>> {
             let kind = match (&value.value, value.as_str()) {
                 (sluice_pack_sdk::yaml::Value::Sequence(_), _)
                 | (sluice_pack_sdk::yaml::Value::Mapping(_), _) => "object",
-                (_, Some(text)) if matches!(text.to_ascii_lowercase().as_str(), "true" | "false") => {
+                (_, Some(text))
+                    if matches!(text.to_ascii_lowercase().as_str(), "true" | "false") =>
+                {
                     "boolean"
                 }
                 (_, Some(text)) if text.parse::<f64>().is_ok() => "number",

@@ -9,7 +9,8 @@ use sluice_pack_sdk::yaml::{Node, Value};
 
 /// Whether a key is a template expression (`${{ if … }}`, `${{ each … }}`, `${{ else }}`).
 pub fn is_insertion(key: &Node) -> bool {
-    key.as_str().is_some_and(|k| k.trim_start().starts_with("${{"))
+    key.as_str()
+        .is_some_and(|k| k.trim_start().starts_with("${{"))
 }
 
 /// Case-insensitive key comparison: Azure accepts `Steps:` as well as `steps:`.

@@ -67,16 +67,14 @@ fn secret_access<'a>(job: &Job<'a>) -> Option<(&'a str, Span, String)> {
                     .iter()
                     .any(|m| m.name.eq_ignore_ascii_case("System.AccessToken"))
             {
-                return Some((
-                    step.path,
-                    key.span,
-                    "`$(System.AccessToken)`".to_owned(),
-                ));
+                return Some((step.path, key.span, "`$(System.AccessToken)`".to_owned()));
             }
         }
         if step.checkout().is_some()
             && let Some(persist) = crate::model::yaml_ext::get(step.node, "persistCredentials")
-            && persist.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
+            && persist
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("true"))
         {
             return Some((
                 step.path,
@@ -128,7 +126,11 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
         );
         let finding = Finding::new(&META, job.path, job.anchor)
             .message(message)
-            .fingerprint_key(format!("{}|{}|{secret}", job.stage.as_deref().unwrap_or(""), job.id))
+            .fingerprint_key(format!(
+                "{}|{}|{secret}",
+                job.stage.as_deref().unwrap_or(""),
+                job.id
+            ))
             .related(secret_path, secret_span, "secret access")
             .related(runner.path, runner.node.span, "runs pull-request code")
             .property("job", job.id.clone());

@@ -6,7 +6,7 @@ use sluice_pack_sdk::shell::reeval;
 use sluice_pack_sdk::yaml::Node;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
-use crate::expressions::{context_names, macros, template_body, template_expressions};
+use crate::expressions::{context_names, macros, template_expressions};
 use crate::mitigations::{self, PrGate};
 use crate::model::params::{Origin, Resolved};
 use crate::model::steps::ScriptText;
@@ -123,7 +123,12 @@ fn check_script(
     let mut hits: Vec<(std::ops::Range<usize>, String, Origin2, Option<String>)> = Vec::new();
     for m in macros(text) {
         if let Some(source) = sources::source(m.name) {
-            hits.push((m.range.clone(), format!("$({})", m.name), Origin2::Source(source), None));
+            hits.push((
+                m.range.clone(),
+                format!("$({})", m.name),
+                Origin2::Source(source),
+                None,
+            ));
         } else if let Some(source) = aliases.get(&m.name.to_ascii_lowercase()) {
             hits.push((
                 m.range.clone(),
@@ -178,7 +183,6 @@ fn check_script(
                 }
             }
         }
-        let _ = template_body(expression);
     }
     // Environment forms are data unless evaluated again.
     let mut tracked: HashMap<String, &'static Source> = HashMap::new();
@@ -216,7 +220,7 @@ fn check_script(
     let mut seen: Vec<String> = Vec::new();
     for (range, written, origin, via) in hits {
         report(
-            unit, job, step, script, text, range, &written, &origin, via, &mut seen, findings,
+            unit, job, step, script, range, &written, &origin, via, &mut seen, findings,
         );
     }
 }
@@ -227,7 +231,6 @@ fn report(
     job: &Job<'_>,
     step: &Step<'_>,
     script: ScriptText<'_>,
-    text: &str,
     range: std::ops::Range<usize>,
     written: &str,
     origin: &Origin2,
@@ -250,14 +253,17 @@ fn report(
                 Control::PullRequestAuthor | Control::Contributor => Severity::Medium,
                 Control::Restricted => Severity::Low,
             };
-            let confidence = if source.pull_request_only
-                && matches!(unit.triggers.pr, PrTrigger::Disabled(_))
-            {
-                Confidence::Low
-            } else {
-                Confidence::High
-            };
-            (severity, confidence, format!("`{}` ({})", source.name, source.why))
+            let confidence =
+                if source.pull_request_only && matches!(unit.triggers.pr, PrTrigger::Disabled(_)) {
+                    Confidence::Low
+                } else {
+                    Confidence::High
+                };
+            (
+                severity,
+                confidence,
+                format!("`{}` ({})", source.name, source.why),
+            )
         }
         Origin2::Parameter { name, origin } => {
             let who = match origin {
@@ -301,7 +307,6 @@ fn report(
         describe_job(job),
         script.key,
     );
-    let _ = text;
     findings.push(
         finding
             .severity(severity)

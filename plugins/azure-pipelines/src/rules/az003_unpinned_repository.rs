@@ -2,7 +2,7 @@
 
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
-use crate::model::{RepositoryUse, Unit, yaml_ext};
+use crate::model::{RepositoryUse, Unit};
 
 pub const META: RuleMeta = RuleMeta {
     id: "AZ-003",
@@ -85,13 +85,24 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
         let template = mine.iter().any(|u| u.kind == "template");
         let (mut severity, what) = match pin(reference) {
             Pin::Commit => continue,
-            Pin::Tag => (Severity::Low, format!("tag `{}`", reference.unwrap_or_default())),
+            Pin::Tag => (
+                Severity::Low,
+                format!("tag `{}`", reference.unwrap_or_default()),
+            ),
             Pin::Branch => (
-                if template { Severity::Medium } else { Severity::Low },
+                if template {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
                 format!("branch `{}`", reference.unwrap_or_default()),
             ),
             Pin::Missing => (
-                if template { Severity::Medium } else { Severity::Low },
+                if template {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
                 "its default branch (no `ref:`)".to_owned(),
             ),
         };
@@ -117,7 +128,6 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
         for u in &mine {
             finding = finding.related(u.path, u.node.span, format!("used by `{}`", u.kind));
         }
-        let _ = yaml_ext::is_insertion;
         findings.push(
             finding
                 .severity(severity)

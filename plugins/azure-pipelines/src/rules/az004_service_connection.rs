@@ -34,7 +34,10 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
     for job in &unit.jobs {
-        let Some(runner) = job.steps.iter().find(|s| !s.scripts().is_empty() || s.runs_code())
+        let Some(runner) = job
+            .steps
+            .iter()
+            .find(|s| !s.scripts().is_empty() || s.runs_code())
         else {
             continue;
         };

@@ -84,7 +84,8 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                             .into_iter()
                             .map(|m| {
                                 (
-                                    word.range.start + m.range.start..word.range.start + m.range.end,
+                                    word.range.start + m.range.start
+                                        ..word.range.start + m.range.end,
                                     m.name.to_owned(),
                                 )
                             })
@@ -117,10 +118,7 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                                         describe_job(job),
                                         program.text
                                     ))
-                                    .confidence(super::context_confidence(
-                                        unit,
-                                        Confidence::Medium,
-                                    ))
+                                    .confidence(super::context_confidence(unit, Confidence::Medium))
                                     .fingerprint_key(key)
                                     .property("variable", name),
                             );
@@ -134,7 +132,10 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
 
 /// The output is piped into another command or redirected to a file, not logged.
 fn goes_elsewhere(script: &str, command: &sluice_pack_sdk::shell::Command<'_>) -> bool {
-    let after = script.get(command.range.end..).unwrap_or_default().trim_start_matches([' ', '\t']);
+    let after = script
+        .get(command.range.end..)
+        .unwrap_or_default()
+        .trim_start_matches([' ', '\t']);
     (after.starts_with('|') && !after.starts_with("||"))
         || command
             .words

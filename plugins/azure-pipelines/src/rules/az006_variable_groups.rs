@@ -43,7 +43,12 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
             ) else {
                 continue;
             };
-            let name = group.node.as_str().unwrap_or("(expression)").trim().to_owned();
+            let name = group
+                .node
+                .as_str()
+                .unwrap_or("(expression)")
+                .trim()
+                .to_owned();
             let message = format!(
                 "variable group `{name}` reaches {} {}{}",
                 describe_job(job),

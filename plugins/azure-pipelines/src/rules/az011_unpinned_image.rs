@@ -30,13 +30,7 @@ pub const META: RuleMeta = RuleMeta {
     tags: &["supply-chain", "unpinned-reference", "container"],
 };
 
-fn report(
-    unit: &Unit<'_>,
-    path: &str,
-    node: &Node,
-    place: &str,
-    findings: &mut Vec<Finding>,
-) {
+fn report(unit: &Unit<'_>, path: &str, node: &Node, place: &str, findings: &mut Vec<Finding>) {
     let Some(image) = node.as_str() else {
         return;
     };

@@ -61,8 +61,11 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                         hit.how
                     );
                     let mut severity = Severity::Medium;
-                    let mut finding =
-                        Finding::new(&META, step.path, super::span_in(script.node, hit.range.clone()));
+                    let mut finding = Finding::new(
+                        &META,
+                        step.path,
+                        super::span_in(script.node, hit.range.clone()),
+                    );
                     if let Some(url) = &hit.url {
                         if hit.is_plain_http() {
                             severity = Severity::High;
@@ -73,7 +76,9 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                             severity = Severity::Info;
                             finding = finding.mitigation(
                                 "commit-pinned-url",
-                                format!("`{url}` names a full commit SHA, so its content cannot change"),
+                                format!(
+                                    "`{url}` names a full commit SHA, so its content cannot change"
+                                ),
                             );
                             message.push_str(" (mitigated: the URL names a full commit SHA)");
                         }
