@@ -84,6 +84,7 @@ fn test_gate(text: &str) -> Option<PrGate> {
     for r in reason {
         if text.contains(&format!("ne({r},'pullrequest')"))
             || text.contains(&format!("ne('pullrequest',{r})"))
+            || (text.starts_with("notin(") && text.contains(r) && text.contains("'pullrequest'"))
         {
             return Some(PrGate::ExcludesPullRequests);
         }
@@ -189,5 +190,11 @@ mod tests {
             Some(PrGate::ExcludesPullRequests)
         );
         assert_eq!(gate("not(eq(variables['Build.Reason'], 'Schedule'))"), None);
+        assert_eq!(
+            gate(
+                "${{ if and(ne(variables['System.TeamProject'], 'public'), notin(variables['Build.Reason'], 'PullRequest')) }}"
+            ),
+            Some(PrGate::ExcludesPullRequests)
+        );
     }
 }

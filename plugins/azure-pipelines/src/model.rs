@@ -48,6 +48,13 @@ pub struct Variable<'a> {
     pub value: &'a Node,
 }
 
+/// A `- group:` entry and the `${{ if }}` insertions it sits under.
+#[derive(Debug, Clone)]
+pub struct Group<'a> {
+    pub loc: Loc<'a>,
+    pub conditions: Vec<Condition<'a>>,
+}
+
 /// One job after expansion, with everything it inherits.
 #[derive(Debug, Clone)]
 pub struct Job<'a> {
@@ -66,7 +73,7 @@ pub struct Job<'a> {
     /// Stage, job and template-insertion conditions, outermost first.
     pub conditions: Vec<Condition<'a>>,
     /// `- group:` entries of the root, stage and job variables.
-    pub groups: Vec<Loc<'a>>,
+    pub groups: Vec<Group<'a>>,
     /// Variables defined at root, stage and job level (for aliases).
     pub variables: Vec<Variable<'a>>,
     /// `container:` (an image or a container resource alias).

@@ -192,3 +192,45 @@ fn invalid_yaml_is_a_parse_error_and_others_still_scan() {
     assert_eq!(output.errors.len(), 1);
     assert_eq!(of(&output.findings, "AZ-002").len(), 1);
 }
+
+#[test]
+fn steps_passed_to_a_template_loop_are_analysed_where_written() {
+    let template = "parameters:\n  - name: steps\n    type: stepList\n    default: []\nsteps:\n  - script: echo start\n  - ${{ each step in parameters.steps }}:\n    - ${{ step }}\n";
+    let pipeline = "pr: [main]\npool: Mine\nsteps:\n  - template: build.yml\n    parameters:\n      steps:\n        - bash: echo $(System.PullRequest.SourceBranch)\n";
+    let output =
+        scan::<AzurePipelines>(&[("azure-pipelines.yml", pipeline), ("build.yml", template)]);
+    let injections = of(&output.findings, "AZ-002");
+    assert_eq!(injections.len(), 1, "{:#?}", output.findings);
+    assert_eq!(injections[0].path, "azure-pipelines.yml");
+    assert_eq!(injections[0].span.start_line, 7);
+    assert_eq!(injections[0].severity, Severity::High);
+}
+
+#[test]
+fn local_extends_chain_reaches_remote_and_passed_code() {
+    let pipeline = "pr: [main]\nextends:\n  template: pipeline.yml\n  parameters:\n    buildSteps:\n      - bash: echo $(Build.SourceVersionMessage)\n";
+    let wrapper = "parameters:\n  - name: buildSteps\n    type: stepList\nresources: {}\nextends:\n  template: v1/x.yml@templates\n  parameters:\n    stages:\n      - stage: s\n        jobs:\n          - job: j\n            steps: ${{ parameters.buildSteps }}\n";
+    let output =
+        scan::<AzurePipelines>(&[("azure-pipelines.yml", pipeline), ("pipeline.yml", wrapper)]);
+    let injections = of(&output.findings, "AZ-002");
+    assert_eq!(injections.len(), 1, "{:#?}", output.findings);
+    assert_eq!(injections[0].path, "azure-pipelines.yml");
+    assert!(
+        injections[0].message.contains("job `j`"),
+        "{}",
+        injections[0].message
+    );
+}
+
+#[test]
+fn group_inserted_only_outside_pull_requests_is_mitigated() {
+    let pipeline = "pr: [main]\nvariables:\n  - ${{ if notin(variables['Build.Reason'], 'PullRequest') }}:\n    - group: signing\njobs:\n  - job: build\n    steps:\n      - script: make\n";
+    let output = scan::<AzurePipelines>(&[("azure-pipelines.yml", pipeline)]);
+    let groups = of(&output.findings, "AZ-006");
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].severity, Severity::Info);
+    let builds = of(&output.findings, "AZ-001");
+    assert_eq!(builds.len(), 1);
+    assert_eq!(builds[0].severity, Severity::Info);
+    assert_eq!(builds[0].mitigations[0].kind, "pr-excluded-condition");
+}

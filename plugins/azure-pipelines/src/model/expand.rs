@@ -12,7 +12,8 @@ use super::repository::{Files, Target, target};
 use super::triggers::Triggers;
 use super::yaml_ext::{self, is_insertion, is_insertion_only};
 use super::{
-    Condition, ContainerResource, Job, Loc, RepositoryResource, RepositoryUse, Step, Unit, Variable,
+    Condition, ContainerResource, Group, Job, Loc, RepositoryResource, RepositoryUse, Step, Unit,
+    Variable,
 };
 use crate::expressions::{sole_parameter, template_body};
 
@@ -44,7 +45,7 @@ struct Ctx<'a> {
     params: Rc<Params<'a>>,
     pool: Pool<'a>,
     conditions: Vec<Condition<'a>>,
-    groups: Vec<Loc<'a>>,
+    groups: Vec<Group<'a>>,
     variables: Vec<Variable<'a>>,
     stage: Option<String>,
 }
@@ -209,6 +210,10 @@ impl<'a> Expander<'a, '_> {
                     }
                     self.stack.push(template_path);
                     self.body(template_path, template_root, &inner);
+                    // A local template may itself extend another (often a remote one).
+                    if let Some(nested) = yaml_ext::get(template_root, "extends") {
+                        self.extends(template_path, nested, &inner);
+                    }
                     self.stack.pop();
                     self.passed_code(Level::Stages, path, parameters, ctx, &mut Vec::new(), true);
                 }
@@ -714,6 +719,10 @@ impl<'a> Expander<'a, '_> {
     /// A `variables:` block in mapping or list form (`- name/value`, `- group`,
     /// `- template`, insertions).
     fn variables(&mut self, value: Loc<'a>, ctx: &mut Ctx<'a>) {
+        self.variables_under(value, ctx, &[]);
+    }
+
+    fn variables_under(&mut self, value: Loc<'a>, ctx: &mut Ctx<'a>, conditions: &[Condition<'a>]) {
         match &value.node.value {
             Value::Mapping(_) => {
                 for (key, inner, _) in yaml_ext::entries(value.node) {
@@ -740,6 +749,7 @@ impl<'a> Expander<'a, '_> {
                             node: item,
                         },
                         ctx,
+                        conditions,
                     );
                 }
             }
@@ -747,25 +757,35 @@ impl<'a> Expander<'a, '_> {
         }
     }
 
-    fn variable_item(&mut self, item: Loc<'a>, ctx: &mut Ctx<'a>) {
+    fn variable_item(&mut self, item: Loc<'a>, ctx: &mut Ctx<'a>, conditions: &[Condition<'a>]) {
         if let Some(mapping) = item.node.as_mapping()
             && is_insertion_only(item.node)
         {
-            for (_, inner) in mapping.iter() {
-                self.variables(
+            for (key, inner) in mapping.iter() {
+                let mut inner_conditions = conditions.to_vec();
+                inner_conditions.push(Condition {
+                    path: item.path,
+                    text: key.as_str().unwrap_or_default(),
+                    span: key.span,
+                });
+                self.variables_under(
                     Loc {
                         path: item.path,
                         node: inner,
                     },
                     ctx,
+                    &inner_conditions,
                 );
             }
             return;
         }
         if let Some(group) = yaml_ext::get(item.node, "group") {
-            ctx.groups.push(Loc {
-                path: item.path,
-                node: group,
+            ctx.groups.push(Group {
+                loc: Loc {
+                    path: item.path,
+                    node: group,
+                },
+                conditions: conditions.to_vec(),
             });
             return;
         }
@@ -805,12 +825,13 @@ impl<'a> Expander<'a, '_> {
                         );
                         self.stack.push(template_path);
                         if let Some(variables) = yaml_ext::get(template_root, "variables") {
-                            self.variables(
+                            self.variables_under(
                                 Loc {
                                     path: template_path,
                                     node: variables,
                                 },
                                 ctx,
+                                conditions,
                             );
                         }
                         self.stack.pop();

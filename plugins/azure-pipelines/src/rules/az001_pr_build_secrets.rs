@@ -6,7 +6,7 @@ use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity, Span};
 
 use crate::exposure::{self, Question};
 use crate::expressions::macros;
-use crate::model::{Job, Unit, describe_job};
+use crate::model::{Condition, Job, Unit, describe_job};
 use crate::service_connections;
 
 pub const META: RuleMeta = RuleMeta {
@@ -38,16 +38,17 @@ pub const META: RuleMeta = RuleMeta {
     tags: &["pull-request", "secrets", "pwn-request"],
 };
 
-/// The first thing in a job that gives it a secret.
-fn secret_access<'a>(job: &Job<'a>) -> Option<(&'a str, Span, String)> {
-    if let Some(group) = job.groups.first() {
+/// The first thing in a job that gives it a secret, and the insertions it sits under.
+fn secret_access<'j, 'a>(job: &'j Job<'a>) -> Option<(&'a str, Span, String, &'j [Condition<'a>])> {
+    if let Some(group) = job.groups.iter().min_by_key(|g| g.conditions.len()) {
         return Some((
-            group.path,
-            group.node.span,
+            group.loc.path,
+            group.loc.node.span,
             format!(
                 "variable group `{}`",
-                group.node.as_str().unwrap_or("(expression)")
+                group.loc.node.as_str().unwrap_or("(expression)")
             ),
+            &group.conditions,
         ));
     }
     for step in &job.steps {
@@ -59,6 +60,7 @@ fn secret_access<'a>(job: &Job<'a>) -> Option<(&'a str, Span, String)> {
                     "service connection `{}`",
                     service_connections::name(connection)
                 ),
+                &step.conditions,
             ));
         }
         for (key, value) in step.env() {
@@ -67,7 +69,12 @@ fn secret_access<'a>(job: &Job<'a>) -> Option<(&'a str, Span, String)> {
                     .iter()
                     .any(|m| m.name.eq_ignore_ascii_case("System.AccessToken"))
             {
-                return Some((step.path, key.span, "`$(System.AccessToken)`".to_owned()));
+                return Some((
+                    step.path,
+                    key.span,
+                    "`$(System.AccessToken)`".to_owned(),
+                    &step.conditions,
+                ));
             }
         }
         if step.checkout().is_some()
@@ -80,6 +87,7 @@ fn secret_access<'a>(job: &Job<'a>) -> Option<(&'a str, Span, String)> {
                 step.path,
                 persist.span,
                 "the job token persisted by `persistCredentials: true`".to_owned(),
+                &step.conditions,
             ));
         }
     }
@@ -102,13 +110,20 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
         if checks_out_nothing(job) {
             continue;
         }
-        let Some((secret_path, secret_span, secret)) = secret_access(job) else {
+        let Some((secret_path, secret_span, secret, secret_conditions)) = secret_access(job) else {
             continue;
         };
+        // Step conditions include the job's; a group's insertions are added to them.
+        let conditions: Vec<Condition<'_>> = job
+            .conditions
+            .iter()
+            .chain(secret_conditions.iter())
+            .cloned()
+            .collect();
         let Some(exposure) = exposure::pull_request(
             unit,
             job,
-            &job.conditions,
+            &conditions,
             Question {
                 base: Severity::High,
                 needs_secrets: true,

@@ -31,10 +31,16 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
     for job in &unit.jobs {
         for group in &job.groups {
+            let conditions: Vec<_> = job
+                .conditions
+                .iter()
+                .chain(group.conditions.iter())
+                .cloned()
+                .collect();
             let Some(exposure) = exposure::pull_request(
                 unit,
                 job,
-                &job.conditions,
+                &conditions,
                 Question {
                     base: Severity::High,
                     needs_secrets: true,
@@ -44,6 +50,7 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                 continue;
             };
             let name = group
+                .loc
                 .node
                 .as_str()
                 .unwrap_or("(expression)")
@@ -56,9 +63,9 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                 exposure.mitigation_note()
             );
             let finding = exposure.apply(
-                Finding::new(&META, group.path, group.node.span)
+                Finding::new(&META, group.loc.path, group.loc.node.span)
                     .message(message)
-                    .fingerprint_key(format!("{}|{name}", group.node.route))
+                    .fingerprint_key(format!("{}|{name}", group.loc.node.route))
                     .property("group", name),
             );
             let confidence = super::context_confidence(unit, finding.confidence);
