@@ -60,12 +60,18 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                 };
                 let name = service_connections::name(&connection);
                 let input = connection.input.as_str().unwrap_or_default();
+                let runs = if std::ptr::eq(runner.node, step.node) {
+                    "itself builds pull-request code".to_owned()
+                } else {
+                    format!(
+                        "is in a job that runs pull-request code (step `{}`)",
+                        runner.label()
+                    )
+                };
                 let message = format!(
-                    "step `{}` of {} uses service connection `{name}` (`{input}`) in a job that \
-                     runs pull-request code (step `{}`) {}{}",
+                    "step `{}` of {} uses service connection `{name}` (`{input}`) and {runs} {}{}",
                     step.label(),
                     describe_job(job),
-                    runner.label(),
                     exposure.trigger,
                     exposure.mitigation_note()
                 );
