@@ -141,6 +141,38 @@ pub fn context_names<'t>(expression: &'t str, context: &str) -> Vec<(Range<usize
     found
 }
 
+/// Functions whose result carries their arguments' text (as opposed to `eq`, `contains`,
+/// `startsWith`… which give booleans).
+const TEXT_FUNCTIONS: &[&str] = &[
+    "format(",
+    "coalesce(",
+    "replace(",
+    "lower(",
+    "upper(",
+    "trim(",
+    "join(",
+    "split(",
+    "iif(",
+];
+
+/// Whether an expression body (`variables['X']`, `format('{0}', variables.X)`) evaluates to
+/// text that may contain its variables' values; `eq(variables.X, 'main')` does not.
+pub fn is_text_valued(body: &str) -> bool {
+    let lower = body.trim().to_ascii_lowercase();
+    lower.starts_with("variables")
+        || lower.starts_with("parameters")
+        || TEXT_FUNCTIONS.iter().any(|f| lower.starts_with(f))
+}
+
+/// The body of a `$[ … ]` runtime expression, trimmed.
+pub fn runtime_body(expression: &str) -> &str {
+    expression
+        .strip_prefix("$[")
+        .map(|s| s.strip_suffix(']').unwrap_or(s))
+        .unwrap_or(expression)
+        .trim()
+}
+
 /// If `text` is exactly one `${{ parameters.x }}` (whitespace allowed around it), `x`.
 pub fn sole_parameter(text: &str) -> Option<&str> {
     let trimmed = text.trim();
@@ -189,6 +221,15 @@ mod tests {
         assert_eq!(sole_parameter("${{ parameters['pool'] }}"), Some("pool"));
         assert_eq!(sole_parameter("x ${{ parameters.steps }}"), None);
         assert_eq!(sole_parameter("${{ coalesce(parameters.a, 'b') }}"), None);
+    }
+
+    #[test]
+    fn text_valued_expressions() {
+        assert!(is_text_valued("variables['Build.SourceBranchName']"));
+        assert!(is_text_valued("format('{0}-x', variables.branch)"));
+        assert!(!is_text_valued(
+            "eq(variables['Build.SourceBranchName'], 'main')"
+        ));
     }
 
     #[test]

@@ -6,7 +6,10 @@ use sluice_pack_sdk::shell::reeval;
 use sluice_pack_sdk::yaml::Node;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
-use crate::expressions::{context_names, macros, template_expressions};
+use crate::expressions::{
+    context_names, is_text_valued, macros, runtime_body, runtime_expressions, template_body,
+    template_expressions,
+};
 use crate::mitigations::{self, PrGate};
 use crate::model::params::{Origin, Resolved};
 use crate::model::steps::ScriptText;
@@ -41,7 +44,9 @@ pub const META: RuleMeta = RuleMeta {
         `$env:BUILD_SOURCEBRANCHNAME`, `%BUILD_SOURCEBRANCHNAME%` and `env:` mappings then \
         `$X` — the shell expands them as data — unless the variable reaches a second \
         evaluation (`eval`, `bash -c`, `Invoke-Expression`, …); `$[ ]` runtime expressions \
-        (evaluated into variables, not scripts); boolean, number and `values:`-restricted \
+        (evaluated into variables, not scripts; a variable copying a source with \
+        `$[ variables['…'] ]` is an alias and tracked); boolean-valued expressions \
+        (`${{ eq(variables['Build.SourceBranchName'], 'main') }}`); boolean, number and `values:`-restricted \
         parameters; parameters whose value is written in the scanned files and is safe.",
     remediation: "Map the value into the step's environment (`env: BRANCH: \
         $(Build.SourceBranchName)`) and use it as a shell variable (`\"$BRANCH\"`, \
@@ -85,7 +90,23 @@ fn source_in(text: &str, aliases: &HashMap<String, &'static Source>) -> Option<&
         }
     }
     for range in template_expressions(text) {
-        for (_, name) in context_names(&text[range], "variables") {
+        let expression = &text[range];
+        if !is_text_valued(template_body(expression)) {
+            continue;
+        }
+        for (_, name) in context_names(expression, "variables") {
+            if let Some(source) = lookup(name, aliases) {
+                return Some(source);
+            }
+        }
+    }
+    // `BRANCH: $[ variables['Build.SourceBranchName'] ]` copies the text at run time.
+    for range in runtime_expressions(text) {
+        let expression = &text[range];
+        if !is_text_valued(runtime_body(expression)) {
+            continue;
+        }
+        for (_, name) in context_names(expression, "variables") {
             if let Some(source) = lookup(name, aliases) {
                 return Some(source);
             }
@@ -140,6 +161,10 @@ fn check_script(
     }
     for range in template_expressions(text) {
         let expression = &text[range.clone()];
+        // `${{ eq(variables['Build.SourceBranchName'], 'main') }}` inserts `True`/`False`.
+        if !is_text_valued(template_body(expression)) {
+            continue;
+        }
         for (_, name) in context_names(expression, "variables") {
             if let Some(source) = lookup(name, aliases) {
                 hits.push((
