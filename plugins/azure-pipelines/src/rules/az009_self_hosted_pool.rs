@@ -36,7 +36,7 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
     for job in &unit.jobs {
-        if job.pool.kind != PoolKind::SelfHosted || job.steps.is_empty() {
+        if job.pool.kind != PoolKind::SelfHosted {
             continue;
         }
         let Some((path, span, route)) = job.pool.place.clone() else {
