@@ -46,6 +46,8 @@ pub struct Variable<'a> {
     pub name: &'a str,
     pub name_node: &'a Node,
     pub value: &'a Node,
+    /// The template parameters in force where the variable is written.
+    pub params: Rc<Params<'a>>,
 }
 
 /// A `- group:` entry and the `${{ if }}` insertions it sits under.

@@ -736,6 +736,7 @@ impl<'a> Expander<'a, '_> {
                                 name,
                                 name_node: key,
                                 value: inner,
+                                params: Rc::clone(&ctx.params),
                             },
                         );
                     }
@@ -800,6 +801,7 @@ impl<'a> Expander<'a, '_> {
                         name,
                         name_node,
                         value,
+                        params: Rc::clone(&ctx.params),
                     },
                 );
             }
