@@ -4,6 +4,7 @@
 use sluice_pack_sdk::yaml::Node;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity, Span};
 
+use super::az005_secrets_in_logs::looks_secret;
 use crate::exposure::{self, Question};
 use crate::expressions::macros;
 use crate::model::{Condition, Job, Unit, describe_job};
@@ -17,7 +18,8 @@ pub const META: RuleMeta = RuleMeta {
     default_confidence: Confidence::Medium,
     description: "A job of a pipeline that pull requests trigger runs the repository's code \
         (a script step or a build task) while it holds secrets: a variable group, a service \
-        connection used by one of its tasks, `$(System.AccessToken)` mapped into a step, or a \
+        connection used by one of its tasks, `$(System.AccessToken)` or a secret-looking macro \
+        (`$(NpmToken)`, see AZ-005 for the names) mapped into a step's `env:`, or a \
         checkout with `persistCredentials: true`. In a pull-request build the checked-out code \
         — and on GitHub even the pipeline YAML — is the pull request's, so its author can \
         read every secret the job holds.\n\n\
@@ -65,14 +67,14 @@ fn secret_access<'j, 'a>(job: &'j Job<'a>) -> Option<(&'a str, Span, String, &'j
         }
         for (key, value) in step.env() {
             if let Some(text) = value.as_str()
-                && macros(text)
-                    .iter()
-                    .any(|m| m.name.eq_ignore_ascii_case("System.AccessToken"))
+                && let Some(secret) = macros(text).into_iter().find(|m| {
+                    m.name.eq_ignore_ascii_case("System.AccessToken") || looks_secret(m.name)
+                })
             {
                 return Some((
                     step.path,
                     key.span,
-                    "`$(System.AccessToken)`".to_owned(),
+                    format!("`$({})` mapped into `env:`", secret.name),
                     &step.conditions,
                 ));
             }
