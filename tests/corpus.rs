@@ -44,7 +44,7 @@ fn gitlab_ci_corpus_scans_cleanly() {
 
 #[test]
 fn azure_pipelines_corpus_scans_cleanly() {
-    check_corpus("azure-pipelines", AZURE_PIPELINES_INVALID, 590);
+    check_corpus("azure-pipelines", AZURE_PIPELINES_INVALID, 620);
 }
 
 fn check_corpus(platform: &str, invalid: Invalid, min_findings: u64) {
