@@ -1,21 +1,29 @@
-//! The CircleCI rule pack — placeholder until its implementation lands (not for release).
+//! The CircleCI rule pack: fork pull requests with secrets, script injection through
+//! `<< … >>` substitution, floating orbs, self-hosted runners, unpinned images and
+//! download-then-execute.
+//!
+//! Configurations (`.circleci/*.yml`, continuation and dynamic configs included) are parsed
+//! with the SDK's span-carrying YAML into the typed [`model`] — inline orbs included —
+//! [`expansion`] inlines reusable commands with each invocation's arguments, and the rules in
+//! [`rules`] check the result. Files are judged by content, not path: the host may hand the
+//! pack any YAML file when the user forces the platform.
 
-use sluice_pack_sdk::{Confidence, Pack, PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity};
+pub mod expansion;
+pub mod exposure;
+pub mod expressions;
+pub mod model;
+pub mod rules;
+pub mod sources;
+pub mod taint;
+pub mod text;
+
+use sluice_pack_sdk::yaml::{self, YamlErrorKind};
+use sluice_pack_sdk::{FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest};
+
+use crate::model::Config;
 
 /// The pack's version.
-pub const PACK_VERSION: &str = "0.0.0";
-
-const PLACEHOLDER: RuleMeta = RuleMeta {
-    id: "CC-000",
-    name: "placeholder",
-    title: "Placeholder rule of an unfinished pack",
-    default_severity: Severity::Info,
-    default_confidence: Confidence::Low,
-    description: "Never reported.",
-    remediation: "None.",
-    help_uri: "",
-    tags: &[],
-};
+pub const PACK_VERSION: &str = "0.1.0";
 
 /// The CircleCI pack.
 #[derive(Debug)]
@@ -28,15 +36,55 @@ impl Pack for Circleci {
             name: "CircleCI",
             version: PACK_VERSION,
             platform: "circleci",
-            description: "CircleCI pipelines (placeholder).",
-            patterns: &[".circleci/*.yml"],
-            rules: vec![PLACEHOLDER],
+            description: "Finds fork pull requests running with secrets, script injection \
+                          through `<< … >>` substitution, floating orbs, self-hosted runners, \
+                          unpinned images and download-then-execute in CircleCI \
+                          configurations.",
+            patterns: &[".circleci/*.yml", ".circleci/*.yaml"],
+            rules: rules::ALL.to_vec(),
             options: Vec::new(),
         }
     }
 
-    fn scan(_request: &ScanRequest) -> Result<ScanOutput, String> {
-        Ok(ScanOutput::default())
+    fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
+        let mut output = ScanOutput::default();
+        for file in &request.files {
+            let documents = match yaml::parse(&file.content) {
+                Ok(documents) => documents,
+                Err(error) => {
+                    output.errors.push(FileError {
+                        path: file.path.clone(),
+                        kind: match error.kind {
+                            YamlErrorKind::Syntax => FileErrorKind::Parse,
+                            YamlErrorKind::Limit => FileErrorKind::Limit,
+                        },
+                        message: error.message,
+                        span: Some(error.span),
+                    });
+                    continue;
+                }
+            };
+            for document in &documents {
+                let Some(config) = Config::parse(&document.root) else {
+                    if !document.root.is_null() {
+                        sluice_pack_sdk::log::info(&format!(
+                            "{}: a document without CircleCI keys (version, jobs, workflows, \
+                             orbs, commands, executors) is not a configuration; skipped",
+                            file.path
+                        ));
+                    }
+                    continue;
+                };
+                let expansion = expansion::expand(&config);
+                let context = rules::FileContext {
+                    path: &file.path,
+                    config: &config,
+                    expansion: &expansion,
+                };
+                rules::check(&context, &mut output.findings);
+            }
+        }
+        Ok(output)
     }
 }
 
