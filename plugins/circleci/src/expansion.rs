@@ -56,13 +56,17 @@ struct Walker<'c, 'a> {
     config: &'c Config<'a>,
     /// (scope, command name) of every command expanded at least once.
     expanded_commands: HashSet<(usize, &'a str)>,
+    /// Names already logged as undefined: one warning per name and file.
+    reported_missing: HashSet<&'a str>,
 }
 
-/// Expands `config`.
-pub fn expand<'c, 'a>(config: &'c Config<'a>) -> Expansion<'c, 'a> {
+/// Expands `config`. `parameters_from_setup`: another file of the repository is a setup
+/// configuration, which may continue into this one with pipeline parameters of its choosing.
+pub fn expand<'c, 'a>(config: &'c Config<'a>, parameters_from_setup: bool) -> Expansion<'c, 'a> {
     let mut walker = Walker {
         config,
         expanded_commands: HashSet::new(),
+        reported_missing: HashSet::new(),
     };
     let mut expansion = Expansion::default();
     let mut invoked_jobs: HashSet<(usize, &'a str)> = HashSet::new();
@@ -72,7 +76,7 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>) -> Expansion<'c, 'a> {
             let job = config.job(0, entry.job.value);
             if let Some((scope, job)) = job {
                 invoked_jobs.insert((scope, job.name.value));
-            } else if !entry.approval && !config.is_registry_reference(0, entry.job.value) {
+            } else if !entry.approval && !config.is_external_reference(0, entry.job.value) {
                 sluice_pack_sdk::log::warn(&format!(
                     "workflow `{}` runs job `{}`, which is not defined in this file",
                     workflow.name.value, entry.job.value
@@ -83,21 +87,33 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>) -> Expansion<'c, 'a> {
                 workflow: Some(workflow),
                 entry: Some(entry),
                 job,
-                exposure: exposure::of(workflow, entry),
+                exposure: exposure::of(workflow, entry, parameters_from_setup),
                 invoked: true,
                 runs: Vec::new(),
                 checkout: None,
                 executes_after_checkout: None,
                 ssh_keys: None,
             };
-            walker.walk(&entry.pre_steps, 0, &root_env, &mut Vec::new(), &mut instance);
+            walker.walk(
+                &entry.pre_steps,
+                0,
+                &root_env,
+                &mut Vec::new(),
+                &mut instance,
+            );
             if let Some((scope, job)) = job {
                 let env = Rc::new(Env::bind(config, &job.parameters, &root_env, |name| {
                     entry_arguments(entry, name)
                 }));
                 walker.walk(&job.steps, scope, &env, &mut Vec::new(), &mut instance);
             }
-            walker.walk(&entry.post_steps, 0, &root_env, &mut Vec::new(), &mut instance);
+            walker.walk(
+                &entry.post_steps,
+                0,
+                &root_env,
+                &mut Vec::new(),
+                &mut instance,
+            );
             expansion.jobs.push(instance);
         }
     }
@@ -122,7 +138,13 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>) -> Expansion<'c, 'a> {
                 executes_after_checkout: None,
                 ssh_keys: None,
             };
-            walker.walk(&job.steps, scope_index, &env, &mut Vec::new(), &mut instance);
+            walker.walk(
+                &job.steps,
+                scope_index,
+                &env,
+                &mut Vec::new(),
+                &mut instance,
+            );
             expansion.jobs.push(instance);
         }
     }
@@ -149,7 +171,9 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>) -> Expansion<'c, 'a> {
                 ssh_keys: None,
             };
             let mut via = vec![format!("{}{}", scope.prefix, command.name.value)];
-            walker.expanded_commands.insert((scope_index, command.name.value));
+            walker
+                .expanded_commands
+                .insert((scope_index, command.name.value));
             walker.walk(&command.steps, scope_index, &env, &mut via, &mut instance);
             expansion.orphan_runs.extend(instance.runs);
         }
@@ -231,10 +255,12 @@ impl<'c, 'a> Walker<'c, 'a> {
                     Some((name.node, format!("runs command `{}`", name.value)));
             }
             if via.len() >= MAX_DEPTH || via.iter().any(|v| v == name.value) {
+                if !self.reported_missing.insert(name.value) {
+                    return;
+                }
                 sluice_pack_sdk::log::warn(&format!(
                     "command `{}` at line {} invokes itself or nests too deep; not expanded again",
-                    name.value,
-                    name.node.span.start_line
+                    name.value, name.node.span.start_line
                 ));
                 return;
             }
@@ -244,20 +270,19 @@ impl<'c, 'a> Walker<'c, 'a> {
             via.push(name.value.to_owned());
             self.walk(&command.steps, command_scope, &bound, via, instance);
             via.pop();
-        } else if self.config.is_registry_reference(scope, name.value) {
+        } else if self.config.is_external_reference(scope, name.value) {
             // Registry orb commands run code the scan cannot see (installs, tests).
             if instance.checkout.is_some() && instance.executes_after_checkout.is_none() {
                 instance.executes_after_checkout =
                     Some((name.node, format!("runs orb command `{}`", name.value)));
             }
-        } else {
+        } else if self.reported_missing.insert(name.value) {
             sluice_pack_sdk::log::warn(&format!(
                 "step `{}` at line {} invokes a command that is not defined in this file",
                 name.value, name.node.span.start_line
             ));
         }
     }
-
 }
 
 fn bind_command<'a>(

@@ -41,8 +41,13 @@ impl Exposure {
     }
 }
 
-/// The exposure of `entry` in `workflow`.
-pub fn of(workflow: &Workflow<'_>, entry: &WorkflowJob<'_>) -> Exposure {
+/// The exposure of `entry` in `workflow`. `parameters_from_setup`: a setup workflow of the
+/// repository may set pipeline parameters, so they do not gate anything.
+pub fn of(
+    workflow: &Workflow<'_>,
+    entry: &WorkflowJob<'_>,
+    parameters_from_setup: bool,
+) -> Exposure {
     let mut exposure = Exposure::default();
     if workflow.scheduled.is_some() {
         exposure.excluded.push(Gate {
@@ -53,13 +58,13 @@ pub fn of(workflow: &Workflow<'_>, entry: &WorkflowJob<'_>) -> Exposure {
             ),
         });
     }
-    if let Some(branch) = workflow.when.and_then(required_branch) {
+    if let Some(reason) = workflow
+        .when
+        .and_then(|w| condition_gate(w, parameters_from_setup))
+    {
         exposure.excluded.push(Gate {
             kind: "workflow-condition",
-            description: format!(
-                "workflow `{}` runs only when the branch is `{branch}`",
-                workflow.name.value
-            ),
+            description: format!("workflow `{}` runs only when {reason}", workflow.name.value),
         });
     }
     let mut visited = Vec::new();
@@ -83,7 +88,10 @@ fn upstream<'w>(
         let description = if own {
             format!("job `{}` {reason}", entry.name)
         } else {
-            format!("required job `{}` {reason}, so this job does not run either", entry.name)
+            format!(
+                "required job `{}` {reason}, so this job does not run either",
+                entry.name
+            )
         };
         exposure.excluded.push(Gate {
             kind: "branch-filter",
@@ -155,29 +163,61 @@ pub fn may_match_fork_branch(pattern: &str) -> bool {
         || body.starts_with('\\')
 }
 
-/// The literal branch a `when:` condition requires (`equal: [main, << pipeline.git.branch >>]`,
-/// possibly under `and:`).
-fn required_branch(condition: &Node) -> Option<String> {
+/// Why a workflow `when:` condition cannot hold for a fork pull request's build, if it
+/// cannot: the branch must equal a fixed name, the trigger must be a schedule or the API, a
+/// named schedule must be running, or a boolean pipeline parameter must be true (only API and
+/// manual triggers set one — unless a setup workflow can, `parameters_from_setup`). `and`
+/// needs one such item, `or` needs all; `not` is never counted.
+fn condition_gate(condition: &Node, parameters_from_setup: bool) -> Option<String> {
     if let Some(items) = condition.get("and").and_then(Node::as_sequence) {
-        return items.iter().find_map(required_branch);
+        return items
+            .iter()
+            .find_map(|item| condition_gate(item, parameters_from_setup));
+    }
+    if let Some(items) = condition.get("or").and_then(Node::as_sequence) {
+        let reasons: Option<Vec<String>> = items
+            .iter()
+            .map(|item| condition_gate(item, parameters_from_setup))
+            .collect();
+        return reasons.filter(|r| !r.is_empty()).map(|r| r.join(" or "));
+    }
+    if let Some(text) = condition.as_str() {
+        return parameter_gate(text, parameters_from_setup);
     }
     let values = condition.get("equal")?.as_sequence()?;
-    let is_branch = |n: &Node| {
-        n.as_str().is_some_and(|s| {
-            expressions::find(s)
-                .iter()
-                .any(|e| e.content == "pipeline.git.branch")
-        })
-    };
-    if !values.iter().any(is_branch) {
+    let literal = values
+        .iter()
+        .filter_map(Node::as_str)
+        .find(|s| expressions::find(s).is_empty())?;
+    let expression = values.iter().filter_map(Node::as_str).find_map(|s| {
+        let found = expressions::find(s);
+        (found.len() == 1).then(|| found[0].content.to_owned())
+    })?;
+    match expression.as_str() {
+        "pipeline.git.branch" if !literal.starts_with("pull/") => {
+            Some(format!("the branch is `{literal}`"))
+        }
+        "pipeline.trigger_source" if matches!(literal, "scheduled_pipeline" | "api") => {
+            Some(format!("the pipeline is triggered by `{literal}`"))
+        }
+        "pipeline.schedule.name" => Some(format!("the schedule `{literal}` runs it")),
+        _ if literal == "true" => {
+            parameter_gate(&format!("<< {expression} >>"), parameters_from_setup)
+        }
+        _ => None,
+    }
+}
+
+/// `<< pipeline.parameters.x >>` as a condition.
+fn parameter_gate(text: &str, parameters_from_setup: bool) -> Option<String> {
+    if parameters_from_setup {
         return None;
     }
-    values
-        .iter()
-        .filter(|n| !is_branch(n))
-        .filter_map(Node::as_str)
-        .find(|s| !s.contains("<<") && !s.starts_with("pull/"))
-        .map(str::to_owned)
+    let found = expressions::find(text);
+    let name = found.first()?.pipeline_parameter()?;
+    Some(format!(
+        "pipeline parameter `{name}` is true (set by API or manual triggers only)"
+    ))
 }
 
 fn quote_list(items: &[String]) -> String {

@@ -48,41 +48,45 @@ impl Pack for Circleci {
 
     fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
         let mut output = ScanOutput::default();
+        let mut parsed = Vec::new();
         for file in &request.files {
-            let documents = match yaml::parse(&file.content) {
-                Ok(documents) => documents,
-                Err(error) => {
-                    output.errors.push(FileError {
-                        path: file.path.clone(),
-                        kind: match error.kind {
-                            YamlErrorKind::Syntax => FileErrorKind::Parse,
-                            YamlErrorKind::Limit => FileErrorKind::Limit,
-                        },
-                        message: error.message,
-                        span: Some(error.span),
-                    });
-                    continue;
-                }
-            };
-            for document in &documents {
-                let Some(config) = Config::parse(&document.root) else {
-                    if !document.root.is_null() {
-                        sluice_pack_sdk::log::info(&format!(
-                            "{}: a document without CircleCI keys (version, jobs, workflows, \
-                             orbs, commands, executors) is not a configuration; skipped",
-                            file.path
-                        ));
-                    }
-                    continue;
-                };
-                let expansion = expansion::expand(&config);
-                let context = rules::FileContext {
-                    path: &file.path,
-                    config: &config,
-                    expansion: &expansion,
-                };
-                rules::check(&context, &mut output.findings);
+            match yaml::parse(&file.content) {
+                Ok(documents) => parsed.push((file.path.as_str(), documents)),
+                Err(error) => output.errors.push(FileError {
+                    path: file.path.clone(),
+                    kind: match error.kind {
+                        YamlErrorKind::Syntax => FileErrorKind::Parse,
+                        YamlErrorKind::Limit => FileErrorKind::Limit,
+                    },
+                    message: error.message,
+                    span: Some(error.span),
+                }),
             }
+        }
+        let mut configs = Vec::new();
+        for (path, documents) in &parsed {
+            for document in documents {
+                match Config::parse(&document.root) {
+                    Some(config) => configs.push((*path, config)),
+                    None if !document.root.is_null() => sluice_pack_sdk::log::info(&format!(
+                        "{path}: a document without CircleCI keys (version, jobs, workflows, \
+                         orbs, commands, executors) is not a configuration; skipped"
+                    )),
+                    None => {}
+                }
+            }
+        }
+        // A setup configuration continues into another file with pipeline parameters it
+        // computes (often from the pull request's changed files).
+        let has_setup = configs.iter().any(|(_, config)| config.setup);
+        for (path, config) in &configs {
+            let expansion = expansion::expand(config, has_setup && !config.setup);
+            let context = rules::FileContext {
+                path,
+                config,
+                expansion: &expansion,
+            };
+            rules::check(&context, &mut output.findings);
         }
         Ok(output)
     }

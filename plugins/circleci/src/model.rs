@@ -53,6 +53,9 @@ pub enum OrbKind<'a> {
     Registry(Text<'a>),
     /// A mapping defining the orb in place: the index of its [`Scope`].
     Inline(usize),
+    /// `name: {}`: a placeholder orb-tools fills with the orb being developed when it packs
+    /// the configuration; its content is not in the file.
+    Placeholder,
 }
 
 /// Where a job or command runs.
@@ -98,7 +101,14 @@ impl<'a> Config<'a> {
     /// none of CircleCI's top-level keys (it is not a CircleCI configuration).
     pub fn parse(root: &'a Node) -> Option<Config<'a>> {
         let mapping = root.as_mapping()?;
-        let known = ["version", "jobs", "workflows", "orbs", "commands", "executors"];
+        let known = [
+            "version",
+            "jobs",
+            "workflows",
+            "orbs",
+            "commands",
+            "executors",
+        ];
         if !known.iter().any(|k| mapping.get(k).is_some()) {
             return None;
         }
@@ -146,16 +156,16 @@ impl<'a> Config<'a> {
             .map(|e| (scope, e))
     }
 
-    /// Whether `reference` (`orb/cmd`) names something of a registry orb, which the scan
-    /// cannot see.
-    pub fn is_registry_reference(&self, scope: usize, reference: &str) -> bool {
+    /// Whether `reference` (`orb/cmd`) names something of a registry or placeholder orb,
+    /// which the scan cannot see.
+    pub fn is_external_reference(&self, scope: usize, reference: &str) -> bool {
         let Some((orb, _)) = reference.split_once('/') else {
             return false;
         };
         self.scopes.get(scope).is_some_and(|s| {
-            s.orbs
-                .iter()
-                .any(|o| o.name.value == orb && matches!(o.kind, OrbKind::Registry(_)))
+            s.orbs.iter().any(|o| {
+                o.name.value == orb && matches!(o.kind, OrbKind::Registry(_) | OrbKind::Placeholder)
+            })
         })
     }
 
@@ -187,6 +197,7 @@ fn parse_scope<'a>(node: &'a Node, prefix: String, scopes: &mut Vec<Scope<'a>>) 
                 continue;
             };
             let kind = match &value.value {
+                Value::Mapping(m) if m.is_empty() => OrbKind::Placeholder,
                 Value::Mapping(_) => OrbKind::Inline(parse_scope(
                     value,
                     format!("{prefix}{}/", name.value),

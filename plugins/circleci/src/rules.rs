@@ -92,11 +92,7 @@ pub fn all_steps<'c, 'a>(config: &'c Config<'a>) -> Vec<&'c Step<'a>> {
 
 /// Applies the gates of `exposure` to a finding about fork-controlled text or fork code:
 /// an exclusion lowers it to Info, an approval by `approval_steps`; both are recorded.
-pub fn apply_gates(
-    mut finding: Finding,
-    exposure: &Exposure,
-    approval_steps: u8,
-) -> Finding {
+pub fn apply_gates(mut finding: Finding, exposure: &Exposure, approval_steps: u8) -> Finding {
     for gate in exposure.gates() {
         finding = finding.mitigation(gate.kind, gate.description.clone());
     }

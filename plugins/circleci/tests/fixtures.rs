@@ -78,7 +78,11 @@ fn every_rule_has_a_documentation_page() {
             rule.id,
             rule.id
         );
-        for section in ["## What it detects", "## Severity and confidence", "## Not reported"] {
+        for section in [
+            "## What it detects",
+            "## Severity and confidence",
+            "## Not reported",
+        ] {
             assert!(text.contains(section), "{}: page lacks {section}", rule.id);
         }
     }

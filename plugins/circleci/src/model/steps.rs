@@ -18,7 +18,10 @@ pub enum Step<'a> {
         steps: Vec<Step<'a>>,
     },
     /// A built-in step other than `run`/`checkout` (`save_cache`, `add_ssh_keys`, …).
-    Builtin { name: Text<'a>, args: Option<&'a Node> },
+    Builtin {
+        name: Text<'a>,
+        args: Option<&'a Node>,
+    },
     /// A reusable command, local (`greet`) or from an orb (`node/install`), with arguments;
     /// `passed` are steps given as arguments (`steps`-typed parameters), which are the
     /// caller's own steps.

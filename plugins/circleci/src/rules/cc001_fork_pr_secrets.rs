@@ -69,11 +69,16 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
         let mut finding = Finding::new(&META, file.path, checkout.span)
             .confidence(confidence)
             .message(format!(
-                "job `{}` checks out the code being built and {executes}, with {} available; a \
-                 fork pull request's code would run with them if the project builds forks \
-                 with secrets",
+                "job `{}` checks out the code being built and {executes}, with {} available; {}",
                 instance.label,
-                secrets.join(", ")
+                secrets.join(", "),
+                match instance.exposure.excluded.first() {
+                    Some(gate) =>
+                        format!("fork pull requests do not reach it ({})", gate.description),
+                    None => "a fork pull request's code would run with them if the project \
+                             builds forks with secrets"
+                        .to_owned(),
+                }
             ))
             .fingerprint_key(format!("{}|checkout", job_name(instance)))
             .property("job", instance.label.clone())
@@ -125,7 +130,11 @@ fn secrets(instance: &JobInstance<'_, '_>) -> Vec<String> {
         }
     }
     if !variables.is_empty() {
-        let shown: Vec<String> = variables.iter().take(3).map(|v| format!("`${v}`")).collect();
+        let shown: Vec<String> = variables
+            .iter()
+            .take(3)
+            .map(|v| format!("`${v}`"))
+            .collect();
         let more = if variables.len() > 3 {
             format!(" and {} more", variables.len() - 3)
         } else {

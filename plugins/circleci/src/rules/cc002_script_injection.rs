@@ -8,8 +8,8 @@ use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::{FileContext, apply_gates};
 use crate::expansion::{JobInstance, RunSite};
-use crate::expressions;
 use crate::exposure::Exposure;
+use crate::expressions;
 use crate::sources;
 use crate::taint::{self, Origin};
 
@@ -130,9 +130,8 @@ fn check_reevaluation(
             }
         }
     }
-    let tracked = |name: &str| {
-        aliases.contains_key(name) || sources::environment_variable(name).is_some()
-    };
+    let tracked =
+        |name: &str| aliases.contains_key(name) || sources::environment_variable(name).is_some();
     for hit in reeval::find(command.value, tracked) {
         let (severity, confidence, what, from_forks, alias_key) =
             match aliases.get(hit.variable.as_str()) {
@@ -167,7 +166,10 @@ fn check_reevaluation(
             finding = finding.related(
                 file.path,
                 key.span,
-                format!("`{}` is set from attacker-controlled text here", hit.variable),
+                format!(
+                    "`{}` is set from attacker-controlled text here",
+                    hit.variable
+                ),
             );
         }
         if from_forks {

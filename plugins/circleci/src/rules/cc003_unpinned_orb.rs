@@ -114,12 +114,16 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
                 Pin::Major => (
                     Severity::Medium,
                     Confidence::High,
-                    format!("the major version `{version_text}`, which follows every {version_text}.x.y release"),
+                    format!(
+                        "the major version `{version_text}`, which follows every {version_text}.x.y release"
+                    ),
                 ),
                 Pin::Minor => (
                     Severity::Low,
                     Confidence::High,
-                    format!("the minor version `{version_text}`, which follows every patch release"),
+                    format!(
+                        "the minor version `{version_text}`, which follows every patch release"
+                    ),
                 ),
                 Pin::Expression => (
                     Severity::Medium,
@@ -143,13 +147,11 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
                 .property("orb", name)
                 .property("version", version_text);
             if pin == Pin::OwnDevBuild {
-                finding = finding
-                    .severity(Severity::Low)
-                    .mitigation(
-                        "own-dev-build",
-                        "the dev version is named after this pipeline's own commit: the \
+                finding = finding.severity(Severity::Low).mitigation(
+                    "own-dev-build",
+                    "the dev version is named after this pipeline's own commit: the \
                          project's orb, published by the same pipeline",
-                    );
+                );
             }
             findings.push(finding);
         }
@@ -172,7 +174,10 @@ mod tests {
             Pin::OwnDevBuild
         );
         assert_eq!(classify(None), Pin::Missing);
-        assert_eq!(classify(Some("<< pipeline.parameters.v >>")), Pin::Expression);
+        assert_eq!(
+            classify(Some("<< pipeline.parameters.v >>")),
+            Pin::Expression
+        );
         assert_eq!(classify(Some("canary")), Pin::Unrecognised);
         assert_eq!(classify(Some("v1.2.3")), Pin::Unrecognised);
     }

@@ -55,10 +55,13 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
                 "job `{}` runs on the self-hosted {kind} `{}`{}",
                 instance.label,
                 class.value,
-                if instance.invoked {
-                    ", which fork pull requests can reach"
-                } else {
-                    " (no workflow in this file runs it)"
+                match (instance.invoked, instance.exposure.excluded.first()) {
+                    (false, _) => " (no workflow in this file runs it)".to_owned(),
+                    (true, Some(gate)) => format!(
+                        "; fork pull requests do not reach it ({})",
+                        gate.description
+                    ),
+                    (true, None) => ", which fork pull requests can reach".to_owned(),
                 }
             ))
             .fingerprint_key(format!("{}|{}", job.name.value, class.value))

@@ -43,7 +43,10 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
         for executor in &scope.executors {
             for (index, image) in executor.runs_on.images.iter().enumerate() {
                 let role = role(index);
-                let place = format!("{role} of executor `{}{}`", scope.prefix, executor.name.value);
+                let place = format!(
+                    "{role} of executor `{}{}`",
+                    scope.prefix, executor.name.value
+                );
                 report(file, *image, &place, findings);
             }
         }
@@ -59,7 +62,12 @@ fn role(index: usize) -> &'static str {
     }
 }
 
-fn report(file: &FileContext<'_, '_, '_>, image: Text<'_>, place: &str, findings: &mut Vec<Finding>) {
+fn report(
+    file: &FileContext<'_, '_, '_>,
+    image: Text<'_>,
+    place: &str,
+    findings: &mut Vec<Finding>,
+) {
     let reference = without_credentials(image.value.trim());
     let (pin, tag) = image::classify(reference, image_expressions);
     let dynamic = !image_expressions(reference).is_empty();

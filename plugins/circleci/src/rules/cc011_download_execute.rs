@@ -67,7 +67,9 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
             if let Some(url) = &hit.url {
                 if hit.is_plain_http() {
                     severity = Severity::High;
-                    message.push_str(" (over plain HTTP, so anyone on the network path can replace it)");
+                    message.push_str(
+                        " (over plain HTTP, so anyone on the network path can replace it)",
+                    );
                 } else if hit.is_commit_pinned() {
                     severity = Severity::Info;
                     finding = finding.mitigation(
