@@ -76,7 +76,10 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>, parameters_from_setup: bool) -> Ex
             let job = config.job(0, entry.job.value);
             if let Some((scope, job)) = job {
                 invoked_jobs.insert((scope, job.name.value));
-            } else if !entry.approval && !config.is_external_reference(0, entry.job.value) {
+            } else if !entry.approval
+                && !config.is_external_reference(0, entry.job.value)
+                && walker.reported_missing.insert(entry.job.value)
+            {
                 sluice_pack_sdk::log::warn(&format!(
                     "workflow `{}` runs job `{}`, which is not defined in this file",
                     workflow.name.value, entry.job.value

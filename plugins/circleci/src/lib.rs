@@ -76,11 +76,17 @@ impl Pack for Circleci {
                 }
             }
         }
-        // A setup configuration continues into another file with pipeline parameters it
-        // computes (often from the pull request's changed files).
-        let has_setup = configs.iter().any(|(_, config)| config.setup);
+        // A setup configuration continues into another file of its directory with pipeline
+        // parameters it computes (often from the pull request's changed files).
+        let directory = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned();
+        let setup_directories: Vec<String> = configs
+            .iter()
+            .filter(|(_, config)| config.setup)
+            .map(|(path, _)| directory(path))
+            .collect();
         for (path, config) in &configs {
-            let expansion = expansion::expand(config, has_setup && !config.setup);
+            let continued = !config.setup && setup_directories.contains(&directory(path));
+            let expansion = expansion::expand(config, continued);
             let context = rules::FileContext {
                 path,
                 config,

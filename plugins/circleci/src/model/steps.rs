@@ -30,7 +30,8 @@ pub enum Step<'a> {
         args: Option<&'a Node>,
         passed: Vec<Step<'a>>,
     },
-    /// A step that is itself an expression (`- << parameters.steps >>`) or cannot be read.
+    /// A `steps` parameter's placeholder (`- steps: << parameters.x >>`), a step that is
+    /// itself an expression, or one that cannot be read.
     Opaque { node: &'a Node },
 }
 
@@ -130,6 +131,9 @@ fn classify<'a>(name: Text<'a>, args: Option<&'a Node>, item: &'a Node) -> Step<
             steps: parse(args.and_then(|a| a.get("steps"))),
         },
         builtin if BUILTINS.contains(&builtin) => Step::Builtin { name, args },
+        // `- steps: << parameters.x >>`: where a `steps` parameter's steps go; the caller's
+        // steps are analysed at the invocation that passes them.
+        "steps" => Step::Opaque { node: item },
         _ if name.value.starts_with("<<") => Step::Opaque { node: item },
         _ => Step::Invoke {
             name,

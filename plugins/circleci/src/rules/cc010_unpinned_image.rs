@@ -18,8 +18,8 @@ pub const META: RuleMeta = RuleMeta {
         decides what runs as the job's primary container (with its contexts, secrets and \
         checked-out code) or as a service container beside it. CircleCI's convenience images \
         (`cimg/*`) are tags too and are reported the same way.\n\n\
-        Severity: Medium/High for a tag (`cimg/node:20.11`); High/High without a tag or \
-        with `latest`; Medium/Medium when part of the reference is an expression \
+        Severity: Medium/High for a tag (`cimg/node:20.11`); High/High without a tag, \
+        with `latest`, or with the moving `current`/`edge` aliases of convenience images; Medium/Medium when part of the reference is an expression \
         (`cimg/python:<< parameters.version >>`, `${REGISTRY}/app:1`). Not reported: images \
         pinned by digest, images given entirely as an expression or with an expression as \
         digest (unknown), and `machine: image:` — CircleCI-managed VM images chosen by \
@@ -73,6 +73,14 @@ fn report(
     let dynamic = !image_expressions(reference).is_empty();
     let (severity, problem) = match pin {
         ImagePin::Digest | ImagePin::Unknown => return,
+        // CircleCI's convenience images publish `current` and `edge` as moving aliases.
+        ImagePin::Tag if matches!(tag, Some("current" | "edge")) => (
+            Severity::High,
+            format!(
+                "uses the tag `{}`, an alias that moves with every release",
+                tag.unwrap_or("")
+            ),
+        ),
         ImagePin::Tag => (
             Severity::Medium,
             format!("uses the tag `{}`, which can be moved", tag.unwrap_or("")),
