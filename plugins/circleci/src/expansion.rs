@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use sluice_pack_sdk::yaml::Node;
 
-use crate::exposure::{self, Exposure};
+use crate::exposure::{self, Exposure, Gate};
 use crate::model::{Config, Job, ParamDecl, Run, Step, Workflow, WorkflowJob, workflows};
 use crate::taint::Env;
 
@@ -23,6 +23,17 @@ pub struct RunSite<'c, 'a> {
     pub env: Rc<Env>,
     /// Commands the run sits in, outermost first (`greet`, `tools/setup`).
     pub via: Vec<String>,
+    /// `when` steps around the run whose condition fork pull requests cannot meet.
+    pub gates: Vec<Gate>,
+}
+
+impl RunSite<'_, '_> {
+    /// The job's exposure narrowed by the `when` steps around this run.
+    pub fn exposure(&self, job: &Exposure) -> Exposure {
+        let mut exposure = job.clone();
+        exposure.excluded.extend(self.gates.iter().cloned());
+        exposure
+    }
 }
 
 /// One job as a workflow runs it (or as defined, when no workflow does).
@@ -58,6 +69,9 @@ struct Walker<'c, 'a> {
     expanded_commands: HashSet<(usize, &'a str)>,
     /// Names already logged as undefined: one warning per name and file.
     reported_missing: HashSet<&'a str>,
+    /// Gates of the `when` steps the walk is inside.
+    gates: Vec<Gate>,
+    parameters_from_setup: bool,
 }
 
 /// Expands `config`. `parameters_from_setup`: another file of the repository is a setup
@@ -67,6 +81,8 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>, parameters_from_setup: bool) -> Ex
         config,
         expanded_commands: HashSet::new(),
         reported_missing: HashSet::new(),
+        gates: Vec::new(),
+        parameters_from_setup,
     };
     let mut expansion = Expansion::default();
     let mut invoked_jobs: HashSet<(usize, &'a str)> = HashSet::new();
@@ -226,9 +242,31 @@ impl<'c, 'a> Walker<'c, 'a> {
                         run,
                         env: Rc::clone(env),
                         via: via.clone(),
+                        gates: self.gates.clone(),
                     });
                 }
-                Step::Conditional { steps, .. } => self.walk(steps, scope, env, via, instance),
+                Step::Conditional {
+                    keyword,
+                    condition,
+                    steps,
+                } => {
+                    let gate = condition
+                        .filter(|_| keyword.value == "when")
+                        .and_then(|c| exposure::condition_gate(c, self.parameters_from_setup))
+                        .map(|reason| Gate {
+                            kind: "step-condition",
+                            description: format!(
+                                "the `when` step at line {} runs its steps only when {reason}",
+                                keyword.node.span.start_line
+                            ),
+                        });
+                    let gated = gate.is_some();
+                    self.gates.extend(gate);
+                    self.walk(steps, scope, env, via, instance);
+                    if gated {
+                        self.gates.pop();
+                    }
+                }
                 Step::Builtin { name, .. } => {
                     if name.value == "add_ssh_keys" {
                         instance.ssh_keys.get_or_insert(name.node);

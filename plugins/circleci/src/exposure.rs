@@ -168,7 +168,7 @@ pub fn may_match_fork_branch(pattern: &str) -> bool {
 /// named schedule must be running, or a boolean pipeline parameter must be true (only API and
 /// manual triggers set one — unless a setup workflow can, `parameters_from_setup`). `and`
 /// needs one such item, `or` needs all; `not` is never counted.
-fn condition_gate(condition: &Node, parameters_from_setup: bool) -> Option<String> {
+pub fn condition_gate(condition: &Node, parameters_from_setup: bool) -> Option<String> {
     if let Some(items) = condition.get("and").and_then(Node::as_sequence) {
         return items
             .iter()

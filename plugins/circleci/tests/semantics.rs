@@ -228,3 +228,34 @@ workflows:
         (Severity::Low, Confidence::Low)
     );
 }
+
+#[test]
+fn when_step_requiring_a_branch_gates_the_runs_inside() {
+    let config = "\
+version: 2.1
+jobs:
+  tag:
+    machine: true
+    steps:
+      - when:
+          condition:
+            equal: [main, << pipeline.git.branch >>]
+          steps:
+            - run: ./tag.sh << pipeline.git.branch >>
+      - unless:
+          condition:
+            equal: [main, << pipeline.git.branch >>]
+          steps:
+            - run: ./preview.sh << pipeline.git.branch >>
+workflows:
+  wf:
+    jobs: [tag]
+";
+    let findings = scan(config);
+    let cc002 = of(&findings, "CC-002");
+    assert_eq!(cc002.len(), 2);
+    assert_eq!(cc002[0].severity, Severity::Info);
+    assert_eq!(cc002[0].mitigations[0].kind, "step-condition");
+    assert_eq!(cc002[1].severity, Severity::High);
+    assert!(cc002[1].mitigations.is_empty());
+}

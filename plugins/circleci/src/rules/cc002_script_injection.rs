@@ -38,8 +38,8 @@ pub const META: RuleMeta = RuleMeta {
         pipeline through the API or a setup workflow) and string parameters whose callers \
         are not in the file (confidence Low); Low for `CIRCLE_PR_USERNAME`/`_REPONAME`/\
         `CIRCLE_USERNAME` (character sets without shell syntax). Branch-derived text in a \
-        job that branch filters, a fixed-branch workflow condition or a schedule keep away \
-        from fork pull requests is Info; an upstream `type: approval` job lowers it one \
+        job that branch filters, a workflow condition or a schedule keep away from fork pull \
+        requests, or inside a `when` step whose condition requires a fixed branch, is Info; an upstream `type: approval` job lowers it one \
         level. Both are recorded as mitigations. Not reported: `boolean`, `integer`, \
         `enum` and `env_var_name` parameters, parameters every caller binds to literal text, \
         and `pipeline.git.revision`, `pipeline.number`, `pipeline.id`.",
@@ -72,8 +72,8 @@ fn check_site(
         return;
     };
     let place = place(instance, site);
-    let none = Exposure::default();
-    let exposure = instance.map_or(&none, |i| &i.exposure);
+    let exposure = site.exposure(&instance.map(|i| i.exposure.clone()).unwrap_or_default());
+    let exposure = &exposure;
     for expression in expressions::find(command.value) {
         let origins = taint::origins(file.config, &expression, &site.env);
         let Some(origin) = taint::worst(&origins) else {
