@@ -16,6 +16,10 @@ use crate::taint::Env;
 /// Deepest chain of commands invoking commands that is followed.
 const MAX_DEPTH: usize = 16;
 
+/// Most steps one file may expand to. Commands that invoke several commands that invoke
+/// several commands grow exponentially; a hostile file must stay cheap.
+const STEP_BUDGET: usize = 50_000;
+
 /// One `run` step as it executes in one job.
 #[derive(Debug, Clone)]
 pub struct RunSite<'c, 'a> {
@@ -71,6 +75,8 @@ struct Walker<'c, 'a> {
     reported_missing: HashSet<&'a str>,
     /// Gates of the `when` steps the walk is inside.
     gates: Vec<Gate>,
+    /// Steps left to expand ([`STEP_BUDGET`]).
+    budget: usize,
     parameters_from_setup: bool,
 }
 
@@ -82,6 +88,7 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>, parameters_from_setup: bool) -> Ex
         expanded_commands: HashSet::new(),
         reported_missing: HashSet::new(),
         gates: Vec::new(),
+        budget: STEP_BUDGET,
         parameters_from_setup,
     };
     let mut expansion = Expansion::default();
@@ -167,6 +174,9 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>, parameters_from_setup: bool) -> Ex
             expansion.jobs.push(instance);
         }
     }
+    // Commands nothing expanded get their own budget: a file that exhausted it on its jobs
+    // still has every command analysed at least on its own.
+    walker.budget = STEP_BUDGET;
     for (scope_index, scope) in config.scopes.iter().enumerate() {
         for command in &scope.commands {
             if walker
@@ -229,6 +239,16 @@ impl<'c, 'a> Walker<'c, 'a> {
         instance: &mut JobInstance<'c, 'a>,
     ) {
         for step in steps {
+            if self.budget == 0 {
+                return;
+            }
+            self.budget -= 1;
+            if self.budget == 0 {
+                sluice_pack_sdk::log::warn(&format!(
+                    "the configuration expands to more than {STEP_BUDGET} steps; the rest is \
+                     not expanded"
+                ));
+            }
             match step {
                 Step::Checkout { node } => {
                     instance.checkout.get_or_insert(node);

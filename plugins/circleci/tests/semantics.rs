@@ -259,3 +259,23 @@ workflows:
     assert_eq!(cc002[1].severity, Severity::High);
     assert!(cc002[1].mitigations.is_empty());
 }
+
+#[test]
+fn exponential_command_fan_out_stays_cheap() {
+    let mut config = String::from(
+        "version: 2.1\ncommands:\n  c0:\n    steps:\n      - run: echo << pipeline.git.branch >>\n",
+    );
+    for level in 1..30 {
+        let below = level - 1;
+        config.push_str(&format!(
+            "  c{level}:\n    steps:\n      - c{below}\n      - c{below}\n      - c{below}\n"
+        ));
+    }
+    config.push_str(
+        "jobs:\n  j:\n    machine: true\n    steps: [c29]\nworkflows:\n  wf:\n    jobs: [j]\n",
+    );
+    let started = std::time::Instant::now();
+    let findings = scan(&config);
+    assert!(started.elapsed().as_secs() < 20);
+    assert_eq!(of(&findings, "CC-002").len(), 1);
+}
