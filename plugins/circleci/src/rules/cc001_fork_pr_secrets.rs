@@ -15,7 +15,8 @@ pub const META: RuleMeta = RuleMeta {
     description: "A workflow job checks out the code being built and then runs it (a `run` \
         step or a command after `checkout`), and the job holds secrets: a `context:`, an \
         `add_ssh_keys` step, or project environment variables its scripts use whose names \
-        look like credentials (`*TOKEN*`, `*SECRET*`, `*PASSWORD*`, `*_KEY`, …). When \
+        say they are credentials (a `TOKEN`, `SECRET`, `PASSWORD`, `CREDENTIALS` or `PAT` \
+        word, or `API_KEY`, `ACCESS_KEY`, `PRIVATE_KEY`, `RECORD_KEY`, …). When \
         CircleCI builds pull requests from forks, that code is the fork author's: a changed \
         test, build script or `package.json` hook reads the secrets.\n\n\
         Whether forks are built and whether secrets are passed to their builds (\"Pass \
@@ -35,18 +36,42 @@ pub const META: RuleMeta = RuleMeta {
     tags: &["fork-pr", "secrets"],
 };
 
-/// Parts of variable names that denote credentials.
+/// Words of variable names (split at `_`) that denote credentials.
 const SECRET_WORDS: &[&str] = &[
     "TOKEN",
     "SECRET",
+    "SECRETS",
     "PASSWORD",
     "PASSWD",
-    "API_KEY",
-    "ACCESS_KEY",
-    "PRIVATE_KEY",
     "CREDENTIAL",
-    "AUTH",
+    "CREDENTIALS",
+    "APIKEY",
+    "PAT",
 ];
+
+/// Words that make a following `KEY` a credential (`API_KEY`, `AWS_ACCESS_KEY_ID`), unlike
+/// `CACHE_KEY`.
+const KEY_QUALIFIERS: &[&str] = &[
+    "API",
+    "ACCESS",
+    "PRIVATE",
+    "SECRET",
+    "SIGNING",
+    "DEPLOY",
+    "RECORD",
+    "LICENSE",
+    "ENCRYPTION",
+];
+
+/// Whether an environment variable's name says it holds a credential.
+pub fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split('_').collect();
+    words.iter().any(|w| SECRET_WORDS.contains(w))
+        || words
+            .windows(2)
+            .any(|pair| pair[1] == "KEY" && KEY_QUALIFIERS.contains(&pair[0]))
+}
 
 pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
     for instance in &file.expansion.jobs {
@@ -114,7 +139,7 @@ fn secrets(instance: &JobInstance<'_, '_>) -> Vec<String> {
         };
         for reference in reeval::expanded_refs(command.value, 0) {
             let upper = reference.name.to_ascii_uppercase();
-            let secret = SECRET_WORDS.iter().any(|w| upper.contains(w)) || upper.ends_with("_KEY");
+            let secret = is_secret_name(&reference.name);
             let local = site
                 .run
                 .environment
@@ -150,5 +175,33 @@ fn job_name(instance: &JobInstance<'_, '_>) -> String {
     match instance.job {
         Some((_, job)) => job.name.value.to_owned(),
         None => instance.label.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_secret_name;
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "NPM_TOKEN",
+            "DOCKER_PASSWORD_RW",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "CYPRESS_RECORD_KEY",
+            "gh_pat",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "GIT_AUTHOR_NAME",
+            "CACHE_KEY",
+            "TOKENIZER_PATH",
+            "PATH",
+            "KEYS_DIR",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
     }
 }
