@@ -279,3 +279,32 @@ fn exponential_command_fan_out_stays_cheap() {
     assert!(started.elapsed().as_secs() < 20);
     assert_eq!(of(&findings, "CC-002").len(), 1);
 }
+
+#[test]
+fn parameter_gates_count_only_without_a_setup_configuration_beside() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/circleci/cc001-dynamic-config/.circleci");
+    let setup = std::fs::read_to_string(dir.join("config.yml")).expect("fixture");
+    let continued = std::fs::read_to_string(dir.join("continue.yml")).expect("fixture");
+    let both = testing::scan::<Circleci>(&[
+        (".circleci/config.yml", &setup),
+        (".circleci/continue.yml", &continued),
+    ]);
+    let cc001 = of(&both.findings, "CC-001");
+    assert_eq!(cc001.len(), 1);
+    assert_eq!(cc001[0].severity, Severity::High);
+    assert!(cc001[0].mitigations.is_empty());
+    let alone = scan(&continued);
+    let cc001 = of(&alone, "CC-001");
+    assert_eq!(cc001[0].severity, Severity::Info);
+    assert_eq!(cc001[0].mitigations[0].kind, "workflow-condition");
+    // A setup configuration elsewhere does not continue into this directory.
+    let elsewhere = testing::scan::<Circleci>(&[
+        ("other/.circleci/config.yml", &setup),
+        (".circleci/continue.yml", &continued),
+    ]);
+    assert_eq!(
+        of(&elsewhere.findings, "CC-001")[0].severity,
+        Severity::Info
+    );
+}
