@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use sluice_pack_sdk::yaml::Node;
-use sluice_pack_sdk::{Confidence, Severity};
+use sluice_pack_sdk::{Confidence, Severity, Span};
 
 use crate::expressions::{self, Expression};
 use crate::model::{Config, ParamDecl};
@@ -19,6 +19,9 @@ pub struct Origin {
     /// Controlled by the author of a fork pull request (a branch name, a commit message):
     /// gates that keep fork pull requests out of the job lower it.
     pub from_forks: bool,
+    /// Where the value was passed on, outermost first: the argument of each invocation (or
+    /// the default) that bound a parameter to it.
+    pub bindings: Vec<(Span, String)>,
 }
 
 /// The text parameters in scope and where their values come from (an empty list: only
@@ -41,15 +44,25 @@ impl Env {
         let mut params = HashMap::new();
         for decl in decls.iter().filter(|d| d.holds_text()) {
             let values = arg(decl.name.value);
+            let bound = |node: &Node, env: &Env, how: &str| -> Vec<Origin> {
+                let mut origins = node_origins(config, node, env);
+                for origin in &mut origins {
+                    origin.bindings.push((
+                        node.span,
+                        format!("parameter `{}` {how} here", decl.name.value),
+                    ));
+                }
+                origins
+            };
             let origins = if values.is_empty() {
                 // Defaults may only use pipeline values.
                 decl.default
-                    .map(|d| node_origins(config, d, &Env::default()))
+                    .map(|d| bound(d, &Env::default(), "defaults to it"))
                     .unwrap_or_default()
             } else {
                 values
                     .into_iter()
-                    .flat_map(|v| node_origins(config, v, caller))
+                    .flat_map(|v| bound(v, caller, "is bound to it"))
                     .collect()
             };
             params.insert(decl.name.value.to_owned(), origins);
@@ -75,6 +88,7 @@ impl Env {
                             d.name.value
                         ),
                         from_forks: false,
+                        bindings: Vec::new(),
                     }],
                 )
             })
@@ -103,6 +117,7 @@ pub fn origins(config: &Config<'_>, expression: &Expression<'_>, env: &Env) -> V
             confidence: Confidence::High,
             what: format!("`{}`, {}", source.name, source.why),
             from_forks: source.severity == Severity::High,
+            bindings: Vec::new(),
         }];
     }
     if let Some(name) = expression.pipeline_parameter() {
@@ -122,6 +137,7 @@ pub fn origins(config: &Config<'_>, expression: &Expression<'_>, env: &Env) -> V
                  trigger or setup workflow)"
             ),
             from_forks: false,
+            bindings: Vec::new(),
         }];
     }
     if let Some(name) = expression.parameter() {

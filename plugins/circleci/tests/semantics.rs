@@ -142,6 +142,12 @@ workflows:
         "{}",
         cc002[0].message
     );
+    assert_eq!(cc002[0].related.len(), 1);
+    assert_eq!(cc002[0].related[0].span.start_line, 20);
+    assert_eq!(
+        cc002[0].related[0].message,
+        "parameter `text` is bound to it here"
+    );
 }
 
 #[test]

@@ -90,6 +90,10 @@ fn check_site(
             ))
             .fingerprint_key(format!("{}|{written}", command.route()))
             .property("expression", expression.content);
+        // Outermost binding first: the order a reader follows from the workflow inwards.
+        for (span, what) in &origin.bindings {
+            finding = finding.related(file.path, *span, what.clone());
+        }
         if origin.from_forks {
             finding = apply_gates(finding, exposure, 1);
         }
