@@ -45,27 +45,44 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
     findings.extend(found);
 }
 
-/// A job or command expanded in several workflows reports the same place several times:
-/// keep the worst report of each (rule, place, fingerprint).
+/// A job or command expanded in several workflows reports the same place several times,
+/// and YAML aliases (`docker: *image`) copy one piece of text into several jobs: keep the
+/// worst report of each place. CC-001 is about a job, not a piece of text, so its reports
+/// stay one per job even when jobs share the command that checks out.
 fn keep_worst_per_place(findings: &mut Vec<Finding>) {
-    let mut kept: Vec<Finding> = Vec::new();
+    let mut kept: Vec<(Finding, usize)> = Vec::new();
     for finding in findings.drain(..) {
-        let same = kept.iter_mut().find(|k| {
+        let per_job = finding.rule_id == cc001_fork_pr_secrets::META.id;
+        let same = kept.iter_mut().find(|(k, _)| {
             k.rule_id == finding.rule_id
                 && k.span == finding.span
-                && k.fingerprint_key == finding.fingerprint_key
+                && (!per_job || k.fingerprint_key == finding.fingerprint_key)
         });
         match same {
-            Some(existing) => {
+            Some((existing, places)) => {
+                if existing.fingerprint_key != finding.fingerprint_key {
+                    *places += 1;
+                }
                 if (finding.severity, finding.confidence) > (existing.severity, existing.confidence)
                 {
                     *existing = finding;
                 }
             }
-            None => kept.push(finding),
+            None => kept.push((finding, 1)),
         }
     }
-    *findings = kept;
+    *findings = kept
+        .into_iter()
+        .map(|(finding, places)| {
+            if places > 1 {
+                // Aliased text: the fingerprint of whichever copy was kept stays stable only
+                // if the copies are ordered the same way, which they are (source order).
+                finding.property("places", places.to_string())
+            } else {
+                finding
+            }
+        })
+        .collect();
 }
 
 /// Every step written in the file (jobs, commands, `pre-steps`/`post-steps`, nested and

@@ -314,3 +314,31 @@ fn parameter_gates_count_only_without_a_setup_configuration_beside() {
         Severity::Info
     );
 }
+
+#[test]
+fn text_shared_through_yaml_aliases_is_reported_once() {
+    let config = "\
+version: 2.1
+base: &base
+  - image: cimg/base:2024.01
+jobs:
+  a:
+    docker: *base
+    steps: [{run: make a}]
+  b:
+    docker: *base
+    steps: [{run: make b}]
+workflows:
+  wf:
+    jobs: [a, b]
+";
+    let findings = scan(config);
+    let cc010 = of(&findings, "CC-010");
+    assert_eq!(cc010.len(), 1, "{cc010:#?}");
+    assert_eq!(cc010[0].span.start_line, 3);
+    assert!(
+        cc010[0]
+            .properties
+            .contains(&("places".to_owned(), "2".to_owned()))
+    );
+}
