@@ -311,10 +311,7 @@ impl<'c, 'a> Walker<'c, 'a> {
         instance: &mut JobInstance<'c, 'a>,
     ) {
         if let Some((command_scope, command)) = self.config.command(scope, name.value) {
-            if instance.checkout.is_some() && instance.executes_after_checkout.is_none() {
-                instance.executes_after_checkout =
-                    Some((name.node, format!("runs command `{}`", name.value)));
-            }
+            // A local command counts as running code only through the `run` steps inside it.
             if via.len() >= MAX_DEPTH || via.iter().any(|v| v == name.value) {
                 if !self.reported_missing.insert(name.value) {
                     return;

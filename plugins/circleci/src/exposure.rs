@@ -58,9 +58,14 @@ pub fn of(
             ),
         });
     }
+    let unless_webhook = workflow
+        .unless
+        .filter(|u| excludes_webhooks(u))
+        .map(|_| "the pipeline is not triggered by a push or pull request webhook".to_owned());
     if let Some(reason) = workflow
         .when
         .and_then(|w| condition_gate(w, parameters_from_setup))
+        .or(unless_webhook)
     {
         exposure.excluded.push(Gate {
             kind: "workflow-condition",
@@ -184,6 +189,10 @@ pub fn condition_gate(condition: &Node, parameters_from_setup: bool) -> Option<S
     if let Some(text) = condition.as_str() {
         return parameter_gate(text, parameters_from_setup);
     }
+    if let Some(negated) = condition.get("not") {
+        return excludes_webhooks(negated)
+            .then(|| "the pipeline is not triggered by a push or pull request webhook".to_owned());
+    }
     let values = condition.get("equal")?.as_sequence()?;
     let literal = values
         .iter()
@@ -206,6 +215,22 @@ pub fn condition_gate(condition: &Node, parameters_from_setup: bool) -> Option<S
         }
         _ => None,
     }
+}
+
+/// `equal: [webhook, << pipeline.trigger_source >>]`: true exactly for pushes and pull
+/// requests, so its negation keeps fork pull requests out.
+fn excludes_webhooks(condition: &Node) -> bool {
+    let Some(values) = condition.get("equal").and_then(Node::as_sequence) else {
+        return false;
+    };
+    let texts: Vec<&str> = values.iter().filter_map(Node::as_str).collect();
+    texts.len() == 2
+        && texts.contains(&"webhook")
+        && texts.iter().any(|t| {
+            expressions::find(t)
+                .iter()
+                .any(|e| e.content == "pipeline.trigger_source")
+        })
 }
 
 /// `<< pipeline.parameters.x >>` as a condition.

@@ -342,3 +342,26 @@ workflows:
             .contains(&("places".to_owned(), "2".to_owned()))
     );
 }
+
+#[test]
+fn workflows_that_exclude_webhooks_are_gated() {
+    for condition in [
+        "    when:\n      not:\n        equal: [webhook, << pipeline.trigger_source >>]\n",
+        "    unless:\n      equal: [webhook, << pipeline.trigger_source >>]\n",
+        "    when:\n      and:\n        - not: {equal: [webhook, << pipeline.trigger_source >>]}\n        - << pipeline.parameters.x >>\n",
+    ] {
+        let config = GATED.replace("  wf:\n    jobs:", &format!("  wf:\n{condition}    jobs:"));
+        let findings = scan(&config);
+        let cc002 = of(&findings, "CC-002");
+        assert_eq!(cc002[0].severity, Severity::Info, "{condition}");
+        assert_eq!(cc002[0].mitigations[0].kind, "workflow-condition");
+    }
+    let webhook_only = GATED.replace(
+        "  wf:\n    jobs:",
+        "  wf:\n    when:\n      equal: [webhook, << pipeline.trigger_source >>]\n    jobs:",
+    );
+    assert_eq!(
+        of(&scan(&webhook_only), "CC-002")[0].severity,
+        Severity::Medium
+    );
+}
