@@ -143,8 +143,32 @@ pub fn expand<'c, 'a>(config: &'c Config<'a>, parameters_from_setup: bool) -> Ex
             expansion.jobs.push(instance);
         }
     }
-    // Jobs no workflow runs: a 2.0 configuration's implicit `build`, continuation and orb
-    // configurations, or dead code. Analysed once with unknown arguments.
+    // Without `workflows:`, CircleCI runs the job named `build` for every push and pull
+    // request (the 2.0 form).
+    if config.workflows.is_empty()
+        && let Some((scope, job)) = config.job(0, "build")
+    {
+        invoked_jobs.insert((scope, job.name.value));
+        let env = Rc::new(Env::bind(config, &job.parameters, &root_env, |_| {
+            Vec::new()
+        }));
+        let mut instance = JobInstance {
+            label: job.name.value.to_owned(),
+            workflow: None,
+            entry: None,
+            job: Some((scope, job)),
+            exposure: Exposure::default(),
+            invoked: true,
+            runs: Vec::new(),
+            checkout: None,
+            executes_after_checkout: None,
+            ssh_keys: None,
+        };
+        walker.walk(&job.steps, scope, &env, &mut Vec::new(), &mut instance);
+        expansion.jobs.push(instance);
+    }
+    // Jobs no workflow runs: continuation and orb configurations, or dead code. Analysed
+    // once with unknown arguments.
     for (scope_index, scope) in config.scopes.iter().enumerate() {
         for job in &scope.jobs {
             if invoked_jobs.contains(&(scope_index, job.name.value)) {

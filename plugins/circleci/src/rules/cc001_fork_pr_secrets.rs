@@ -75,18 +75,22 @@ pub fn is_secret_name(name: &str) -> bool {
 
 pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
     for instance in &file.expansion.jobs {
-        let (Some(entry), Some(checkout), Some((executes_node, executes))) = (
-            instance.entry,
+        let (true, Some(checkout), Some((executes_node, executes))) = (
+            instance.invoked,
             instance.checkout,
             instance.executes_after_checkout.as_ref(),
         ) else {
             continue;
         };
+        let contexts = instance
+            .entry
+            .map(|e| e.contexts.as_slice())
+            .unwrap_or_default();
         let secrets = secrets(instance);
         if secrets.is_empty() {
             continue;
         }
-        let confidence = if entry.contexts.is_empty() {
+        let confidence = if contexts.is_empty() {
             Confidence::Low
         } else {
             Confidence::Medium
@@ -108,7 +112,7 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
             .fingerprint_key(format!("{}|checkout", job_name(instance)))
             .property("job", instance.label.clone())
             .related(file.path, executes_node.span, "code runs here");
-        for context in &entry.contexts {
+        for context in contexts {
             finding = finding.related(file.path, context.span(), "context with secrets");
         }
         findings.push(apply_gates(finding, &instance.exposure, 2));
