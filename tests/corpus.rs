@@ -63,7 +63,7 @@ fn tekton_corpus_scans_cleanly() {
 
 #[test]
 fn circleci_corpus_scans_cleanly() {
-    check_corpus("circleci", CIRCLECI_INVALID, 100);
+    check_corpus("circleci", CIRCLECI_INVALID, 110);
 }
 
 fn check_corpus(platform: &str, invalid: Invalid, min_findings: u64) {

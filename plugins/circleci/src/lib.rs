@@ -1,21 +1,29 @@
-//! The CircleCI rule pack — placeholder until its implementation lands (not for release).
+//! The CircleCI rule pack: fork pull requests with secrets, script injection through
+//! `<< … >>` substitution, floating orbs, self-hosted runners, unpinned images and
+//! download-then-execute.
+//!
+//! Configurations (`.circleci/*.yml`, continuation and dynamic configs included) are parsed
+//! with the SDK's span-carrying YAML into the typed [`model`] — inline orbs included —
+//! [`expansion`] inlines reusable commands with each invocation's arguments, and the rules in
+//! [`rules`] check the result. Files are judged by content, not path: the host may hand the
+//! pack any YAML file when the user forces the platform.
 
-use sluice_pack_sdk::{Confidence, Pack, PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity};
+pub mod expansion;
+pub mod exposure;
+pub mod expressions;
+pub mod model;
+pub mod rules;
+pub mod sources;
+pub mod taint;
+pub mod text;
+
+use sluice_pack_sdk::yaml::{self, YamlErrorKind};
+use sluice_pack_sdk::{FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest};
+
+use crate::model::Config;
 
 /// The pack's version.
-pub const PACK_VERSION: &str = "0.0.0";
-
-const PLACEHOLDER: RuleMeta = RuleMeta {
-    id: "CC-000",
-    name: "placeholder",
-    title: "Placeholder rule of an unfinished pack",
-    default_severity: Severity::Info,
-    default_confidence: Confidence::Low,
-    description: "Never reported.",
-    remediation: "None.",
-    help_uri: "",
-    tags: &[],
-};
+pub const PACK_VERSION: &str = "0.1.0";
 
 /// The CircleCI pack.
 #[derive(Debug)]
@@ -28,16 +36,66 @@ impl Pack for Circleci {
             name: "CircleCI",
             version: PACK_VERSION,
             platform: "circleci",
-            description: "CircleCI pipelines (placeholder).",
-            patterns: &[".circleci/*.yml"],
+            description: "Finds fork pull requests running with secrets, script injection \
+                          through `<< … >>` substitution, floating orbs, self-hosted runners, \
+                          unpinned images and download-then-execute in CircleCI \
+                          configurations.",
+            patterns: &[".circleci/*.yml", ".circleci/*.yaml"],
             content_patterns: &[],
-            rules: vec![PLACEHOLDER],
+            rules: rules::ALL.to_vec(),
             options: Vec::new(),
         }
     }
 
-    fn scan(_request: &ScanRequest) -> Result<ScanOutput, String> {
-        Ok(ScanOutput::default())
+    fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
+        let mut output = ScanOutput::default();
+        let mut parsed = Vec::new();
+        for file in &request.files {
+            match yaml::parse(&file.content) {
+                Ok(documents) => parsed.push((file.path.as_str(), documents)),
+                Err(error) => output.errors.push(FileError {
+                    path: file.path.clone(),
+                    kind: match error.kind {
+                        YamlErrorKind::Syntax => FileErrorKind::Parse,
+                        YamlErrorKind::Limit => FileErrorKind::Limit,
+                    },
+                    message: error.message,
+                    span: Some(error.span),
+                }),
+            }
+        }
+        let mut configs = Vec::new();
+        for (path, documents) in &parsed {
+            for document in documents {
+                match Config::parse(&document.root) {
+                    Some(config) => configs.push((*path, config)),
+                    None if !document.root.is_null() => sluice_pack_sdk::log::info(&format!(
+                        "{path}: a document without CircleCI keys (version, jobs, workflows, \
+                         orbs, commands, executors) is not a configuration; skipped"
+                    )),
+                    None => {}
+                }
+            }
+        }
+        // A setup configuration continues into another file of its directory with pipeline
+        // parameters it computes (often from the pull request's changed files).
+        let directory = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned();
+        let setup_directories: Vec<String> = configs
+            .iter()
+            .filter(|(_, config)| config.setup)
+            .map(|(path, _)| directory(path))
+            .collect();
+        for (path, config) in &configs {
+            let continued = !config.setup && setup_directories.contains(&directory(path));
+            let expansion = expansion::expand(config, continued);
+            let context = rules::FileContext {
+                path,
+                config,
+                expansion: &expansion,
+            };
+            rules::check(&context, &mut output.findings);
+        }
+        Ok(output)
     }
 }
 

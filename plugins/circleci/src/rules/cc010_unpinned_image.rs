@@ -1,0 +1,110 @@
+//! CC-010: Docker images of jobs and executors not pinned by digest.
+
+use sluice_pack_sdk::image::{self, ImagePin, without_credentials};
+use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
+
+use super::FileContext;
+use crate::expressions::image_expressions;
+use crate::text::Text;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "CC-010",
+    name: "unpinned-image",
+    title: "Docker image not pinned by digest",
+    default_severity: Severity::Medium,
+    default_confidence: Confidence::High,
+    description: "A `docker: - image:` of a job or an executor (inline orbs included) names a \
+        tag or nothing instead of an `@sha256:` digest. Whoever can push to that image name \
+        decides what runs as the job's primary container (with its contexts, secrets and \
+        checked-out code) or as a service container beside it. CircleCI's convenience images \
+        (`cimg/*`) are tags too and are reported the same way.\n\n\
+        Severity: Medium/High for a tag (`cimg/node:20.11`); High/High without a tag, \
+        with `latest`, or with the moving `current`/`edge` aliases of convenience images; Medium/Medium when part of the reference is an expression \
+        (`cimg/python:<< parameters.version >>`, `${REGISTRY}/app:1`). Not reported: images \
+        pinned by digest, images given entirely as an expression or with an expression as \
+        digest (unknown), and `machine: image:` — CircleCI-managed VM images chosen by \
+        date-stamped names from CircleCI's own catalogue, not a registry anyone can push to.",
+    remediation: "Pin by digest and keep the tag for humans: `image: \
+        cimg/node:20.11@sha256:<digest>` (`docker buildx imagetools inspect cimg/node:20.11` \
+        prints it); let Renovate update the digests.",
+    help_uri: "",
+    tags: &["unpinned-reference", "supply-chain", "container"],
+};
+
+pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
+    for scope in &file.config.scopes {
+        for job in &scope.jobs {
+            for (index, image) in job.runs_on.images.iter().enumerate() {
+                let role = role(index);
+                let place = format!("{role} of job `{}{}`", scope.prefix, job.name.value);
+                report(file, *image, &place, findings);
+            }
+        }
+        for executor in &scope.executors {
+            for (index, image) in executor.runs_on.images.iter().enumerate() {
+                let role = role(index);
+                let place = format!(
+                    "{role} of executor `{}{}`",
+                    scope.prefix, executor.name.value
+                );
+                report(file, *image, &place, findings);
+            }
+        }
+    }
+}
+
+/// The first image is the primary container, the others are services.
+fn role(index: usize) -> &'static str {
+    if index == 0 {
+        "primary container"
+    } else {
+        "service container"
+    }
+}
+
+fn report(
+    file: &FileContext<'_, '_, '_>,
+    image: Text<'_>,
+    place: &str,
+    findings: &mut Vec<Finding>,
+) {
+    let reference = without_credentials(image.value.trim());
+    let (pin, tag) = image::classify(reference, image_expressions);
+    let dynamic = !image_expressions(reference).is_empty();
+    let (severity, problem) = match pin {
+        ImagePin::Digest | ImagePin::Unknown => return,
+        // CircleCI's convenience images publish `current` and `edge` as moving aliases.
+        ImagePin::Tag if matches!(tag, Some("current" | "edge")) => (
+            Severity::High,
+            format!(
+                "uses the tag `{}`, an alias that moves with every release",
+                tag.unwrap_or("")
+            ),
+        ),
+        ImagePin::Tag => (
+            Severity::Medium,
+            format!("uses the tag `{}`, which can be moved", tag.unwrap_or("")),
+        ),
+        ImagePin::Latest => (
+            Severity::High,
+            "uses the `latest` tag, which moves with every push".to_owned(),
+        ),
+        ImagePin::NoTag => (
+            Severity::High,
+            "has neither tag nor digest (implicitly `latest`)".to_owned(),
+        ),
+    };
+    let (severity, confidence) = if dynamic {
+        (Severity::Medium, Confidence::Medium)
+    } else {
+        (severity, Confidence::High)
+    };
+    findings.push(
+        Finding::new(&META, file.path, image.span())
+            .severity(severity)
+            .confidence(confidence)
+            .message(format!("image `{reference}` of the {place} {problem}"))
+            .fingerprint_key(format!("{}|{reference}", image.route()))
+            .property("image", reference),
+    );
+}
