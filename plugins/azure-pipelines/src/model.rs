@@ -151,8 +151,14 @@ impl Unit<'_> {
 
 /// A short description of a job for messages: ``job `build` `` or ``job `build` in stage `ci` ``.
 pub fn describe_job(job: &Job<'_>) -> String {
-    match &job.stage {
-        Some(stage) => format!("job `{}` of stage `{stage}`", job.id),
+    // Steps handed to a template as a parameter form an implicit job whose id is already a
+    // description, `(steps passed as parameter `x`)`.
+    let job_text = match job.id.strip_prefix('(').and_then(|id| id.strip_suffix(')')) {
+        Some(description) => format!("the job of the {description}"),
         None => format!("job `{}`", job.id),
+    };
+    match &job.stage {
+        Some(stage) => format!("{job_text} of stage `{stage}`"),
+        None => job_text,
     }
 }
