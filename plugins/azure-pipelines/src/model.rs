@@ -153,9 +153,13 @@ impl Unit<'_> {
 pub fn describe_job(job: &Job<'_>) -> String {
     // Steps handed to a template as a parameter form an implicit job whose id is already a
     // description, `(steps passed as parameter `x`)`.
-    let job_text = match job.id.strip_prefix('(').and_then(|id| id.strip_suffix(')')) {
-        Some(description) => format!("the job of the {description}"),
-        None => format!("job `{}`", job.id),
+    let job_text = match job.id.as_str() {
+        "(pipeline steps)" => "the pipeline's top-level steps job".to_owned(),
+        "(unnamed job)" => "an unnamed job".to_owned(),
+        id => match id.strip_prefix('(').and_then(|id| id.strip_suffix(')')) {
+            Some(description) => format!("the job of the {description}"),
+            None => format!("job `{id}`"),
+        },
     };
     match &job.stage {
         Some(stage) => format!("{job_text} of stage `{stage}`"),
