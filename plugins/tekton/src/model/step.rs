@@ -1,0 +1,117 @@
+//! A container of a Task: step, sidecar or step template (the same fields).
+
+use sluice_pack_sdk::yaml::{Node, RouteSegment};
+
+use super::items;
+use super::task::Ref;
+
+/// Shells whose `-c` argument is a script.
+const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ash",
+    "ksh",
+    "pwsh",
+    "powershell",
+];
+
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    pub node: &'a Node,
+    /// `step`, `sidecar` or `stepTemplate`, for messages.
+    pub role: &'static str,
+}
+
+impl<'a> Step<'a> {
+    pub fn new(node: &'a Node, role: &'static str) -> Step<'a> {
+        Step { node, role }
+    }
+
+    pub fn name(&self) -> Option<&'a str> {
+        self.node.get("name").and_then(Node::as_str)
+    }
+
+    /// "step `build`", "sidecar #2", "stepTemplate".
+    pub fn label(&self) -> String {
+        match self.name() {
+            Some(name) => format!("{} `{name}`", self.role),
+            None if self.role == "stepTemplate" => "stepTemplate".to_owned(),
+            None => {
+                let index = match self.node.route.segments().last() {
+                    Some(RouteSegment::Index(i)) => i + 1,
+                    _ => 0,
+                };
+                format!("{} #{index}", self.role)
+            }
+        }
+    }
+
+    /// "step `build` of Task `t`"; a StepAction is its own owner.
+    pub fn place(&self, owner: &str) -> String {
+        if self.role == "StepAction" {
+            owner.to_owned()
+        } else {
+            format!("{} of {owner}", self.label())
+        }
+    }
+
+    pub fn image(&self) -> Option<&'a Node> {
+        self.node.get("image")
+    }
+
+    pub fn script(&self) -> Option<&'a Node> {
+        self.node.get("script").filter(|n| n.as_scalar().is_some())
+    }
+
+    /// A StepAction reference (`ref: {name | resolver}`).
+    pub fn reference(&self) -> Option<Ref<'a>> {
+        self.node
+            .get("ref")
+            .filter(|n| n.as_mapping().is_some())
+            .map(|node| Ref { node })
+    }
+
+    /// `command` then `args`, as one argv.
+    pub fn argv(&self) -> Vec<&'a Node> {
+        items(self.node.get("command"))
+            .iter()
+            .chain(items(self.node.get("args")))
+            .collect()
+    }
+
+    /// The script a shell runs from argv (`[sh, -c, "…"]`, `[bash, -ec]` + `args: ["…"]`).
+    /// Words after the script are positional parameters: data.
+    pub fn shell_script_arg(&self) -> Option<&'a Node> {
+        let argv = self.argv();
+        let program = argv.first()?.as_str()?;
+        let base = program.rsplit('/').next().unwrap_or(program);
+        if !SHELLS.contains(&base) {
+            return None;
+        }
+        let flag = argv.iter().skip(1).position(|word| {
+            word.as_str().is_some_and(|w| {
+                let lower = w.to_ascii_lowercase();
+                lower == "-command"
+                    || (w.starts_with('-') && !w.starts_with("--") && w.contains('c'))
+            })
+        })?;
+        argv.get(flag + 2)
+            .copied()
+            .filter(|n| n.as_scalar().is_some())
+    }
+
+    /// `env: [{name, value | valueFrom}]`.
+    pub fn env(&self) -> &'a [Node] {
+        items(self.node.get("env"))
+    }
+
+    pub fn env_from(&self) -> &'a [Node] {
+        items(self.node.get("envFrom"))
+    }
+
+    pub fn security_context(&self) -> Option<&'a Node> {
+        self.node.get("securityContext")
+    }
+}

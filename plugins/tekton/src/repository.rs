@@ -1,0 +1,107 @@
+//! Every Tekton object of the scan, by kind and name, for following local references
+//! (`taskRef: {name: build}`, `pipelineRef`, step `ref`) and trigger bindings.
+
+use std::collections::HashMap;
+
+use sluice_pack_sdk::yaml::Node;
+
+use crate::model::{Kind, Resource, items, task::bindings_of};
+use crate::sources;
+use crate::substitution::{self, Reference};
+
+/// One recognised object and its file.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub path: &'a str,
+    pub resource: Resource<'a>,
+}
+
+/// What the scan's `TriggerBinding`s (and `EventListener` inline bindings) put in a
+/// `TriggerTemplate` param.
+#[derive(Debug, Clone, Default)]
+pub struct Binding {
+    /// The first binding value that reads event text, such as `$(body.pull_request.title)`.
+    pub attacker: Option<String>,
+    /// Whether any binding of that name was found.
+    pub known: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Repository<'a> {
+    pub entries: Vec<Entry<'a>>,
+    by_name: HashMap<(KindKey, &'a str), Vec<usize>>,
+    bindings: HashMap<&'a str, Binding>,
+}
+
+/// Kinds that references can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KindKey {
+    Task,
+    Pipeline,
+    StepAction,
+}
+
+impl<'a> Repository<'a> {
+    pub fn new(entries: Vec<Entry<'a>>) -> Repository<'a> {
+        let mut repository = Repository {
+            entries,
+            ..Repository::default()
+        };
+        for (index, entry) in repository.entries.iter().enumerate() {
+            let key = match entry.resource.kind {
+                Kind::Task | Kind::ClusterTask => Some(KindKey::Task),
+                Kind::Pipeline => Some(KindKey::Pipeline),
+                Kind::StepAction => Some(KindKey::StepAction),
+                _ => None,
+            };
+            if let Some(key) = key {
+                repository
+                    .by_name
+                    .entry((key, entry.resource.name))
+                    .or_default()
+                    .push(index);
+            }
+            let spec = entry.resource.spec();
+            match entry.resource.kind {
+                Kind::TriggerBinding | Kind::ClusterTriggerBinding => {
+                    record_bindings(&mut repository.bindings, spec.and_then(|s| s.get("params")));
+                }
+                Kind::EventListener => {
+                    for trigger in items(spec.and_then(|s| s.get("triggers"))) {
+                        record_bindings(&mut repository.bindings, trigger.get("bindings"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        repository
+    }
+
+    /// The object a local reference names (first one if the scan defines it twice).
+    pub fn find(&self, kind: KindKey, name: &str) -> Option<&Entry<'a>> {
+        self.by_name
+            .get(&(kind, name))
+            .and_then(|indices| indices.first())
+            .map(|i| &self.entries[*i])
+    }
+
+    pub fn binding(&self, name: &str) -> Option<&Binding> {
+        self.bindings.get(name)
+    }
+}
+
+fn record_bindings<'a>(bindings: &mut HashMap<&'a str, Binding>, params: Option<&'a Node>) {
+    for (name, value) in bindings_of(params) {
+        let binding = bindings.entry(name).or_default();
+        binding.known = true;
+        let text = value.as_str().unwrap_or_default();
+        for substitution in substitution::references(text) {
+            if let Reference::EventField(field) = &substitution.reference
+                && sources::is_attacker_trigger_field(field)
+                && binding.attacker.is_none()
+            {
+                binding.attacker = Some(substitution.text.to_owned());
+            }
+        }
+    }
+}
