@@ -29,11 +29,23 @@ pub const PAC_ATTACKER_PLACEHOLDERS: &[&str] = &["source_branch", "trigger_comme
 ///
 /// - `body.`: the webhook payload as sent by the forge — pull request title and body, branch
 ///   names, commit messages, comment text: all written by the pull request's author;
-/// - `headers`: the webhook's HTTP headers (`{{ headers['X-…'] }}`), chosen by whoever sends
-///   the request for incoming webhooks;
 /// - `files.`: paths of the files the pull request changes (`{{ files.all }}`), named by its
 ///   author.
-pub const PAC_ATTACKER_PREFIXES: &[&str] = &["body.", "headers", "files."];
+pub const PAC_ATTACKER_PREFIXES: &[&str] = &["body.", "files."];
+
+/// The webhook's HTTP headers (`{{ headers['X-…'] }}`). Whoever sends an `incoming` webhook
+/// chooses them; on forge events the forge sets them (`X-GitHub-Event: pull_request`), so
+/// they are attacker text only in runs started by incoming webhooks.
+pub const PAC_HEADERS: &str = "headers";
+
+/// Whether a PaC placeholder expression reads the webhook's headers.
+pub fn is_header_placeholder(expression: &str) -> bool {
+    let expression = expression.trim();
+    expression.starts_with(PAC_HEADERS)
+        || expression
+            .strip_prefix("cel:")
+            .is_some_and(|cel| cel.contains(PAC_HEADERS))
+}
 
 /// Tekton Triggers interpolations (in `TriggerBinding` values) that read raw event data:
 /// `$(body.…)` is the webhook payload and `$(header.…)` its headers, as for PaC.
@@ -114,7 +126,8 @@ mod tests {
     fn pac_placeholders() {
         assert!(is_attacker_placeholder("body.pull_request.title"));
         assert!(is_attacker_placeholder(" source_branch "));
-        assert!(is_attacker_placeholder("headers['X-Custom']"));
+        assert!(!is_attacker_placeholder("headers['X-Custom']"));
+        assert!(is_header_placeholder("headers['X-Custom']"));
         assert!(is_attacker_placeholder("files.all"));
         assert!(is_attacker_placeholder(
             "cel: body.pull_request.body.split('x')[0]"

@@ -13,7 +13,7 @@ use sluice_pack_sdk::Span;
 use sluice_pack_sdk::log;
 use sluice_pack_sdk::yaml::Node;
 
-use crate::exposure::Exposure;
+use crate::exposure::{Exposure, Trigger};
 use crate::model::task::{Param, bindings_of, params_of};
 use crate::model::{Kind, Ref, Resource, Step, TaskSpec, items};
 use crate::repository::{KindKey, Repository};
@@ -33,6 +33,8 @@ pub enum Taint {
     Unknown,
     /// The result of an earlier task or step (`what` as written).
     Result { what: String },
+    /// A webhook header the forge sets on its own events (`{{ headers['X-GitHub-Event'] }}`).
+    ForgeHeader { source: String },
     /// Bound to fixed text (a constant, a default, a safe placeholder such as `{{revision}}`).
     Constant,
 }
@@ -43,7 +45,7 @@ impl Taint {
             Taint::Attacker { .. } => 3,
             Taint::Unknown => 2,
             Taint::Result { .. } => 1,
-            Taint::Constant => 0,
+            Taint::ForgeHeader { .. } | Taint::Constant => 0,
         }
     }
 
@@ -147,8 +149,25 @@ impl Scope {
         placeholder: &substitution::Placeholder<'_>,
         text: &str,
     ) -> Option<Taint> {
-        (self.exposure.pac && sources::is_attacker_placeholder(placeholder.expression))
-            .then(|| self.attacker_or_unknown(&text[placeholder.range.clone()]))
+        if !self.exposure.pac {
+            return None;
+        }
+        let written = &text[placeholder.range.clone()];
+        if sources::is_attacker_placeholder(placeholder.expression) {
+            return Some(self.attacker_or_unknown(written));
+        }
+        if sources::is_header_placeholder(placeholder.expression) {
+            return Some(if self.exposure.trigger == Trigger::Incoming {
+                Taint::Attacker {
+                    source: written.to_owned(),
+                }
+            } else {
+                Taint::ForgeHeader {
+                    source: written.to_owned(),
+                }
+            });
+        }
+        None
     }
 
     /// Event text is the attacker's only when an outsider's event starts the run; on a push

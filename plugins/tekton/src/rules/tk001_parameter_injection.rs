@@ -32,7 +32,8 @@ pub const META: RuleMeta = RuleMeta {
         confidence) when a run started by an outsider — Pipelines-as-Code on `pull_request` or \
         `on-comment`, a Triggers `TriggerTemplate` fed by `$(body.…)`/`$(header.…)` — binds \
         it to event text (`{{ body.… }}`, `{{ source_branch }}`, `{{ trigger_comment }}`, \
-        `{{ headers… }}`, `{{ files.… }}`); Medium/Medium for a param whose value is not known \
+        `{{ files.… }}`, and `{{ headers… }}` in runs started by PaC incoming webhooks); Low \
+        (Low) for `{{ headers… }}` on forge events, whose headers the forge sets; Medium/Medium for a param whose value is not known \
         here (a Task or Pipeline on its own: whoever runs it chooses) and for results of \
         earlier tasks or steps (they often carry data derived from the source); Low/Low when \
         every run in the scan binds it to fixed text (a constant, a default, `{{revision}}`), \
@@ -124,10 +125,10 @@ fn check_step(
             .message(format!(
                 "{place} has Pipelines-as-Code paste `{written}` into its {what} before the shell \
                  runs{}",
-                if matches!(taint, Taint::Attacker { .. }) {
-                    ", and whoever triggers the run writes it"
-                } else {
-                    ", and whoever can push chooses it"
+                match taint {
+                    Taint::Attacker { .. } => ", and whoever triggers the run writes it",
+                    Taint::ForgeHeader { .. } => ", a header the forge sets on its own webhooks",
+                    _ => ", and whoever can push chooses it",
                 }
             ))
             .fingerprint_key(format!("{}|{written}", script.route))
@@ -221,6 +222,17 @@ fn verdict(taint: &Taint, has_enum: bool, written: &str) -> Verdict {
                 format!("every run in the scan binds `{written}` to fixed text"),
             )),
         ),
+        Taint::ForgeHeader { source } => (
+            Severity::Low,
+            Confidence::Low,
+            Some((
+                "forge-header",
+                format!(
+                    "`{source}` is a header the forge sets on its own webhooks; only incoming \
+                     webhooks let the sender choose it"
+                ),
+            )),
+        ),
     };
     if has_enum {
         return Verdict {
@@ -252,5 +264,6 @@ fn explain(taint: &Taint, written: &str) -> String {
             format!(", and `{what}` is written by an earlier step or task at run time")
         }
         Taint::Constant => String::new(),
+        Taint::ForgeHeader { source } => format!(", and `{source}` is a webhook header"),
     }
 }
