@@ -30,7 +30,10 @@ impl<'a> Step<'a> {
     }
 
     pub fn name(&self) -> Option<&'a str> {
-        self.node.get("name").and_then(Node::as_str)
+        self.node
+            .get("name")
+            .and_then(Node::as_str)
+            .filter(|n| !n.trim().is_empty())
     }
 
     /// "step `build`", "sidecar #2", "stepTemplate".
@@ -57,8 +60,21 @@ impl<'a> Step<'a> {
         }
     }
 
+    /// The container image; `None` for a Jenkins X step import (see [`Step::lighthouse_import`]).
     pub fn image(&self) -> Option<&'a Node> {
-        self.node.get("image")
+        self.node
+            .get("image")
+            .filter(|image| self.lighthouse_import().is_none() || image.as_str().is_none())
+    }
+
+    /// Jenkins X / Lighthouse step inheritance, `image: uses:org/repo/path.yaml@ref`: not an
+    /// image but steps imported from another repository when Lighthouse builds the run.
+    pub fn lighthouse_import(&self) -> Option<&'a Node> {
+        self.node.get("image").filter(|image| {
+            image
+                .as_str()
+                .is_some_and(|i| i.trim_start().starts_with("uses:"))
+        })
     }
 
     pub fn script(&self) -> Option<&'a Node> {

@@ -36,7 +36,10 @@ pub const META: RuleMeta = RuleMeta {
         - Pipelines-as-Code remote tasks in annotations \
         (`pipelinesascode.tekton.dev/task: \"[git-clone]\"`, `…/pipeline: https://…`): a \
         bare catalog name (newest version) High, a URL without a commit SHA Medium; \
-        `name:version` and paths inside the repository are not reported.\n\n\
+        `name:version` and paths inside the repository are not reported;\n\
+        - Jenkins X (Lighthouse) step imports, `image: uses:org/repo/path.yaml@ref`: Medium \
+        for a branch or tag, High without a ref, Low (Medium confidence) for \
+        `@versionStream` (pinned by the cluster's version stream repository).\n\n\
         A reference whose value is a `$(params.x)` is decided at run time: Low (Low \
         confidence). Plain `taskRef: {name: x}` (a Task installed in the namespace) is not \
         reported.",
@@ -50,13 +53,22 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(context: &Context<'_, '_>, findings: &mut Vec<Finding>) {
     for visit in context.visits {
-        if let Visit::Reference {
-            path,
-            owner,
-            reference,
-        } = visit
-        {
-            check_reference(path, owner, reference, findings);
+        match visit {
+            Visit::Reference {
+                path,
+                owner,
+                reference,
+            } => check_reference(path, owner, reference, findings),
+            Visit::Task {
+                path, owner, spec, ..
+            } => {
+                for container in spec.containers() {
+                    if let Some(import) = container.lighthouse_import() {
+                        check_lighthouse_import(path, &container.place(owner), import, findings);
+                    }
+                }
+            }
+            Visit::StepAction { .. } | Visit::Run { .. } => {}
         }
     }
     for entry in &context.repository.entries {
@@ -305,4 +317,41 @@ fn check_annotation(path: &str, run: &str, name: &str, value: &Node, findings: &
                 .property("reference", item),
         );
     }
+}
+
+/// Jenkins X `image: uses:jenkins-x/jx3-pipeline-catalog/tasks/go/release.yaml@versionStream`.
+fn check_lighthouse_import(path: &str, place: &str, import: &Node, findings: &mut Vec<Finding>) {
+    let Some(text) = import.as_str() else { return };
+    let target = text.trim().trim_start_matches("uses:");
+    let reference = target.rsplit_once('@').map(|(_, r)| r);
+    let (severity, confidence, what) = match reference {
+        Some(sha) if is_commit_sha(sha) => return,
+        Some("versionStream") => (
+            Severity::Low,
+            Confidence::Medium,
+            "at `versionStream`: the version the cluster's version stream repository names, \
+             which moves when that repository is updated"
+                .to_owned(),
+        ),
+        Some(other) => (
+            Severity::Medium,
+            Confidence::High,
+            format!("at `{other}`, a branch or tag that can move, not a commit SHA"),
+        ),
+        None => (
+            Severity::High,
+            Confidence::High,
+            "without a ref (the default branch)".to_owned(),
+        ),
+    };
+    findings.push(
+        Finding::new(&META, path, import.span)
+            .severity(severity)
+            .confidence(confidence)
+            .message(format!(
+                "{place} imports its steps from `{target}` (Jenkins X `uses:`) {what}"
+            ))
+            .fingerprint_key(format!("{}|{target}", import.route))
+            .property("reference", target),
+    );
 }
