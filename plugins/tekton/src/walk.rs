@@ -239,10 +239,31 @@ pub fn walk<'a>(repository: &'a Repository<'a>) -> Vec<Visit<'a>> {
     let mut walker = Walker {
         repository,
         visits: Vec::new(),
-        unresolved_logged: 0,
+        unresolved: Vec::new(),
     };
     for entry in &repository.entries {
         walker.resource(entry.path, entry.resource, Scope::standalone(), 0, None);
+    }
+    if !walker.unresolved.is_empty() {
+        walker.unresolved.sort();
+        walker.unresolved.dedup();
+        let shown: Vec<&str> = walker
+            .unresolved
+            .iter()
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        log::warn(&format!(
+            "{} local references name objects that are not in the scan (installed in the \
+             cluster?), so what they run is not analysed: {}{}",
+            walker.unresolved.len(),
+            shown.join(", "),
+            if walker.unresolved.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        ));
     }
     walker.visits
 }
@@ -250,7 +271,8 @@ pub fn walk<'a>(repository: &'a Repository<'a>) -> Vec<Visit<'a>> {
 struct Walker<'r, 'a> {
     repository: &'r Repository<'a>,
     visits: Vec<Visit<'a>>,
-    unresolved_logged: usize,
+    /// Local references to objects the scan does not contain, for one summary warning.
+    unresolved: Vec<String>,
 }
 
 impl<'a> Walker<'_, 'a> {
@@ -267,14 +289,7 @@ impl<'a> Walker<'_, 'a> {
         match resource.kind {
             Kind::Task | Kind::ClusterTask => {
                 // Reached by the top-level loop: params unknown.
-                let spec = TaskSpec { node: spec };
-                self.visits.push(Visit::Task {
-                    path,
-                    owner,
-                    spec,
-                    scope: outer,
-                });
-                self.step_refs(path, &resource.label(), spec);
+                self.task(path, owner, TaskSpec { node: spec }, outer, depth);
             }
             Kind::StepAction => self.visits.push(Visit::StepAction {
                 path,
@@ -394,7 +409,7 @@ impl<'a> Walker<'_, 'a> {
         if let Some(inline) = spec.get("taskSpec") {
             let spec = TaskSpec { node: inline };
             let task_scope = scope.child(self.declared(&spec.params(), &[], scope, true), true);
-            self.task(path, owner.clone(), spec, task_scope);
+            self.task(path, owner.clone(), spec, task_scope, depth);
         }
         // A referenced spec receives the run's params as bindings.
         let bindings = bindings_of(spec.get("params"));
@@ -429,7 +444,13 @@ impl<'a> Walker<'_, 'a> {
             if let Some(inline) = pipeline_task.get("taskSpec") {
                 let spec = TaskSpec { node: inline };
                 let params = self.declared(&spec.params(), &bindings, &scope, true);
-                self.task(path, task_owner.clone(), spec, scope.child(params, true));
+                self.task(
+                    path,
+                    task_owner.clone(),
+                    spec,
+                    scope.child(params, true),
+                    depth,
+                );
             }
             if let Some(inline) = pipeline_task.get("pipelineSpec") {
                 let params = self.declared(&params_of(inline), &bindings, &scope, true);
@@ -453,8 +474,15 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    fn task(&mut self, path: &'a str, owner: String, spec: TaskSpec<'a>, scope: Rc<Scope>) {
-        self.step_refs(path, &owner, spec);
+    fn task(
+        &mut self,
+        path: &'a str,
+        owner: String,
+        spec: TaskSpec<'a>,
+        scope: Rc<Scope>,
+        depth: usize,
+    ) {
+        self.step_refs(path, &owner, spec, &scope, depth);
         self.visits.push(Visit::Task {
             path,
             owner,
@@ -463,14 +491,29 @@ impl<'a> Walker<'_, 'a> {
         });
     }
 
-    fn step_refs(&mut self, path: &'a str, owner: &str, spec: TaskSpec<'a>) {
+    /// Steps that run a StepAction (`ref:`): the reference, and a local StepAction with the
+    /// params the step passes.
+    fn step_refs(
+        &mut self,
+        path: &'a str,
+        owner: &str,
+        spec: TaskSpec<'a>,
+        scope: &Rc<Scope>,
+        depth: usize,
+    ) {
         for step in spec.steps() {
             if let Some(reference) = step.reference() {
-                self.visits.push(Visit::Reference {
+                let bindings = bindings_of(step.node.get("params"));
+                let step_owner = step.place(owner);
+                self.reference(
                     path,
-                    owner: format!("{} of {owner}", step.label()),
+                    &step_owner,
                     reference,
-                });
+                    KindKey::StepAction,
+                    &bindings,
+                    scope,
+                    depth,
+                );
             }
         }
     }
@@ -538,13 +581,8 @@ impl<'a> Walker<'_, 'a> {
             return;
         };
         let Some(entry) = self.repository.find(kind, name) else {
-            // Installed in the cluster, not part of the scan: analysed where it is defined.
-            if self.unresolved_logged < 5 {
-                self.unresolved_logged += 1;
-                log::debug(&format!(
-                    "{path}: {owner} references `{name}`, which is not in the scan"
-                ));
-            }
+            // Installed in the cluster, not part of the scan.
+            self.unresolved.push(format!("{path}: `{name}`"));
             return;
         };
         if depth >= MAX_DEPTH {
@@ -568,12 +606,18 @@ impl<'a> Walker<'_, 'a> {
                     target_owner,
                     TaskSpec { node: target_spec },
                     inner,
+                    depth + 1,
                 );
             }
             KindKey::Pipeline => {
                 self.pipeline(entry.path, &target_owner, target_spec, inner, depth + 1);
             }
-            KindKey::StepAction => {}
+            KindKey::StepAction => self.visits.push(Visit::StepAction {
+                path: entry.path,
+                owner: target_owner,
+                step: Step::new(target_spec, "StepAction"),
+                scope: inner,
+            }),
         }
     }
 }

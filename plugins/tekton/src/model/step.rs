@@ -5,16 +5,22 @@ use sluice_pack_sdk::yaml::{Node, RouteSegment};
 use super::items;
 use super::task::Ref;
 
-/// Shells whose `-c` argument is a script.
-const SHELLS: &[&str] = &[
-    "sh",
-    "bash",
-    "zsh",
-    "dash",
-    "ash",
-    "ksh",
-    "pwsh",
-    "powershell",
+/// Programs whose argument after a flag is code: shells (`-c`, `-Command`) and script
+/// interpreters (`python -c`, `node -e`, …).
+const INTERPRETERS: &[(&str, &[&str])] = &[
+    ("sh", &["-c"]),
+    ("bash", &["-c"]),
+    ("zsh", &["-c"]),
+    ("dash", &["-c"]),
+    ("ash", &["-c"]),
+    ("ksh", &["-c"]),
+    ("pwsh", &["-c", "-command"]),
+    ("powershell", &["-c", "-command"]),
+    ("python", &["-c"]),
+    ("python3", &["-c"]),
+    ("node", &["-e", "--eval"]),
+    ("perl", &["-e"]),
+    ("ruby", &["-e"]),
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -97,20 +103,22 @@ impl<'a> Step<'a> {
             .collect()
     }
 
-    /// The script a shell runs from argv (`[sh, -c, "…"]`, `[bash, -ec]` + `args: ["…"]`).
-    /// Words after the script are positional parameters: data.
+    /// The code a shell or interpreter runs from argv (`[sh, -c, "…"]`, `[bash, -ec]` +
+    /// `args: ["…"]`, `[python3, -c, "…"]`). Words after it are positional parameters: data.
     pub fn shell_script_arg(&self) -> Option<&'a Node> {
         let argv = self.argv();
-        let program = argv.first()?.as_str()?;
+        let program = argv.first()?.as_str()?.trim();
         let base = program.rsplit('/').next().unwrap_or(program);
-        if !SHELLS.contains(&base) {
-            return None;
-        }
+        let (_, flags) = INTERPRETERS.iter().find(|(name, _)| *name == base)?;
         let flag = argv.iter().skip(1).position(|word| {
             word.as_str().is_some_and(|w| {
                 let lower = w.to_ascii_lowercase();
-                lower == "-command"
-                    || (w.starts_with('-') && !w.starts_with("--") && w.contains('c'))
+                flags.contains(&lower.as_str())
+                    // Combined short options: `-ec`, `-xc`, `-euxc`.
+                    || (flags.contains(&"-c")
+                        && lower.starts_with('-')
+                        && !lower.starts_with("--")
+                        && lower.ends_with('c'))
             })
         })?;
         argv.get(flag + 2)

@@ -89,11 +89,18 @@ fn check_step(
 ) {
     let (script, what) = match (step.script(), step.shell_script_arg()) {
         (Some(script), _) => (script, "script"),
-        (None, Some(argument)) => (argument, "shell `-c` script argument"),
+        (None, Some(argument)) => (argument, "`-c` script argument"),
         (None, None) => return,
     };
     let Some(text) = script.as_str() else { return };
     let place = step.place(owner);
+    // The same text twice in one script: two findings with distinct fingerprints.
+    let mut seen: Vec<String> = Vec::new();
+    let mut occurrence = |written: &str| {
+        let n = seen.iter().filter(|s| *s == written).count();
+        seen.push(written.to_owned());
+        n
+    };
     for found in substitution::references(text) {
         let taint = scope.taint_of_reference(&found);
         if taint == Taint::Constant && !matches!(found.reference, substitution::Reference::Param(_))
@@ -111,7 +118,12 @@ fn check_step(
                 found.text,
                 explain(&taint, found.text)
             ))
-            .fingerprint_key(format!("{}|{}", script.route, found.text))
+            .fingerprint_key(format!(
+                "{}|{}|{}",
+                script.route,
+                found.text,
+                occurrence(found.text)
+            ))
             .property("reference", found.text);
         findings.push(with_scope(finding, scope));
     }
@@ -131,7 +143,11 @@ fn check_step(
                     _ => ", and whoever can push chooses it",
                 }
             ))
-            .fingerprint_key(format!("{}|{written}", script.route))
+            .fingerprint_key(format!(
+                "{}|{written}|{}",
+                script.route,
+                occurrence(written)
+            ))
             .property("reference", written);
         findings.push(with_scope(finding, scope));
     }
@@ -219,7 +235,10 @@ fn verdict(taint: &Taint, has_enum: bool, written: &str) -> Verdict {
             Confidence::Low,
             Some((
                 "constant-value",
-                format!("every run in the scan binds `{written}` to fixed text"),
+                format!(
+                    "every run in the scan binds `{written}` to fixed text or to a value Tekton \
+                     sets"
+                ),
             )),
         ),
         Taint::ForgeHeader { source } => (
