@@ -114,11 +114,11 @@ impl<'a> Step<'a> {
             word.as_str().is_some_and(|w| {
                 let lower = w.to_ascii_lowercase();
                 flags.contains(&lower.as_str())
-                    // Combined short options: `-ec`, `-xc`, `-euxc`.
+                    // Combined short options: `-ec`, `-ce`, `-euxc`.
                     || (flags.contains(&"-c")
                         && lower.starts_with('-')
                         && !lower.starts_with("--")
-                        && lower.ends_with('c'))
+                        && lower.contains('c'))
             })
         })?;
         argv.get(flag + 2)
