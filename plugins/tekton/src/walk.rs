@@ -440,7 +440,14 @@ impl<'a> Walker<'_, 'a> {
                 .and_then(Node::as_str)
                 .unwrap_or("(unnamed)");
             let task_owner = format!("task `{name}` of {owner}");
-            let bindings = bindings_of(pipeline_task.get("params"));
+            let mut bindings = bindings_of(pipeline_task.get("params"));
+            // A matrix fans the task out over its values: each one is a binding too.
+            if let Some(matrix) = pipeline_task.get("matrix") {
+                bindings.extend(bindings_of(matrix.get("params")));
+                for include in items(matrix.get("include")) {
+                    bindings.extend(bindings_of(include.get("params")));
+                }
+            }
             if let Some(inline) = pipeline_task.get("taskSpec") {
                 let spec = TaskSpec { node: inline };
                 let params = self.declared(&spec.params(), &bindings, &scope, true);
