@@ -4,6 +4,7 @@ use sluice_pack_sdk::Span;
 use sluice_pack_sdk::yaml::Node;
 
 use crate::model::Resource;
+use crate::repository::Listener;
 
 /// PaC annotation prefix.
 pub const PAC: &str = "pipelinesascode.tekton.dev/";
@@ -41,6 +42,8 @@ pub struct Exposure {
     pub origin: String,
     /// Where the trigger is declared.
     pub at: Option<(String, Span)>,
+    /// For Triggers: an `EventListener` of the scan accepts pull request or comment events.
+    pub confirmed: bool,
 }
 
 impl Exposure {
@@ -50,6 +53,7 @@ impl Exposure {
             pac: false,
             origin: String::new(),
             at: None,
+            confirmed: false,
         }
     }
 
@@ -61,14 +65,54 @@ impl Exposure {
         )
     }
 
-    /// A run created by an `EventListener` from `TriggerTemplate` `template`.
-    pub fn webhook(path: &str, template: &Resource<'_>) -> Exposure {
-        Exposure {
+    /// A run created by an `EventListener` from `TriggerTemplate` `template`. The scan's
+    /// listeners for the template narrow it: when every one of them accepts only events
+    /// outsiders cannot send (`eventTypes: [push]`), the run is not externally triggered.
+    pub fn webhook(path: &str, template: &Resource<'_>, listeners: &[Listener<'_>]) -> Exposure {
+        let mut exposure = Exposure {
             trigger: Trigger::Webhook,
             pac: false,
             origin: format!("Tekton Triggers ({})", template.label()),
             at: Some((path.to_owned(), template.node.span)),
+            confirmed: false,
+        };
+        if listeners.is_empty() {
+            return exposure;
         }
+        let outsider = |event: &&str| {
+            let event = event.to_ascii_lowercase();
+            ["pull", "merge", "comment", "note", "issue", "review"]
+                .iter()
+                .any(|word| event.contains(word))
+        };
+        if listeners
+            .iter()
+            .all(|l| l.events.as_ref().is_some_and(|e| !e.iter().any(outsider)))
+        {
+            exposure.trigger = Trigger::Push;
+            exposure.origin = format!(
+                "Tekton Triggers ({}; its EventListener accepts only {})",
+                template.label(),
+                listeners
+                    .iter()
+                    .flat_map(|l| l.events.iter().flatten())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        } else {
+            exposure.confirmed = listeners
+                .iter()
+                .any(|l| l.events.as_ref().is_some_and(|e| e.iter().any(outsider)));
+            if exposure.confirmed {
+                exposure.origin = format!(
+                    "Tekton Triggers ({}, EventListener `{}` accepts outsiders' events)",
+                    template.label(),
+                    listeners[0].name
+                );
+            }
+        }
+        exposure
     }
 
     /// The PaC trigger of a run, from its annotations.

@@ -26,11 +26,23 @@ pub struct Binding {
     pub known: bool,
 }
 
+/// One `EventListener` trigger that instantiates a `TriggerTemplate`.
+#[derive(Debug, Clone)]
+pub struct Listener<'a> {
+    /// `EventListener` name.
+    pub name: &'a str,
+    /// The event types its forge interceptor accepts (`eventTypes`); `None` when nothing in
+    /// the trigger filters by event type.
+    pub events: Option<Vec<&'a str>>,
+}
+
 #[derive(Debug, Default)]
 pub struct Repository<'a> {
     pub entries: Vec<Entry<'a>>,
     by_name: HashMap<(KindKey, &'a str), Vec<usize>>,
     bindings: HashMap<&'a str, Binding>,
+    /// Listeners by the template they instantiate.
+    listeners: HashMap<&'a str, Vec<Listener<'a>>>,
 }
 
 /// Kinds that references can name.
@@ -69,6 +81,20 @@ impl<'a> Repository<'a> {
                 Kind::EventListener => {
                     for trigger in items(spec.and_then(|s| s.get("triggers"))) {
                         record_bindings(&mut repository.bindings, trigger.get("bindings"));
+                        let template = trigger
+                            .get("template")
+                            .and_then(|t| t.get("ref").or_else(|| t.get("name")))
+                            .and_then(Node::as_str);
+                        if let Some(template) = template {
+                            repository
+                                .listeners
+                                .entry(template)
+                                .or_default()
+                                .push(Listener {
+                                    name: entry.resource.name,
+                                    events: event_types(trigger),
+                                });
+                        }
                     }
                 }
                 _ => {}
@@ -88,6 +114,11 @@ impl<'a> Repository<'a> {
     pub fn binding(&self, name: &str) -> Option<&Binding> {
         self.bindings.get(name)
     }
+
+    /// The scan's `EventListener` triggers that instantiate template `name`.
+    pub fn listeners(&self, name: &str) -> &[Listener<'a>] {
+        self.listeners.get(name).map_or(&[], Vec::as_slice)
+    }
 }
 
 fn record_bindings<'a>(bindings: &mut HashMap<&'a str, Binding>, params: Option<&'a Node>) {
@@ -104,4 +135,29 @@ fn record_bindings<'a>(bindings: &mut HashMap<&'a str, Binding>, params: Option<
             }
         }
     }
+}
+
+/// `eventTypes` of a trigger's forge interceptors: `ref: {name: github}` with params (current
+/// form) or `github: {eventTypes: […]}` (v1alpha1 form).
+fn event_types<'a>(trigger: &'a Node) -> Option<Vec<&'a str>> {
+    let mut found: Option<Vec<&'a str>> = None;
+    for interceptor in items(trigger.get("interceptors")) {
+        let mut lists: Vec<&'a Node> = Vec::new();
+        if let Some((_, value)) = bindings_of(interceptor.get("params"))
+            .into_iter()
+            .find(|(name, _)| *name == "eventTypes")
+        {
+            lists.push(value);
+        }
+        for forge in ["github", "gitlab", "bitbucket"] {
+            if let Some(value) = interceptor.get(forge).and_then(|f| f.get("eventTypes")) {
+                lists.push(value);
+            }
+        }
+        for list in lists {
+            let events = found.get_or_insert_with(Vec::new);
+            events.extend(items(Some(list)).iter().filter_map(Node::as_str));
+        }
+    }
+    found
 }

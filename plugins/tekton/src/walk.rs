@@ -241,8 +241,20 @@ pub fn walk<'a>(repository: &'a Repository<'a>) -> Vec<Visit<'a>> {
         visits: Vec::new(),
         unresolved: Vec::new(),
     };
+    let mut unanalysed: Vec<&str> = Vec::new();
     for entry in &repository.entries {
+        if entry.resource.kind == Kind::Other {
+            unanalysed.push(entry.resource.kind_name);
+        }
         walker.resource(entry.path, entry.resource, Scope::standalone(), 0, None);
+    }
+    if !unanalysed.is_empty() {
+        unanalysed.sort_unstable();
+        unanalysed.dedup();
+        log::warn(&format!(
+            "Tekton kinds the pack does not analyse (custom tasks and the like): {}",
+            unanalysed.join(", ")
+        ));
     }
     if !walker.unresolved.is_empty() {
         walker.unresolved.sort();
@@ -310,7 +322,11 @@ impl<'a> Walker<'_, 'a> {
             Kind::TriggerTemplate => {
                 let trigger_params = Rc::new(self.trigger_params(spec));
                 let scope = Rc::new(Scope {
-                    exposure: Rc::new(Exposure::webhook(path, &resource)),
+                    exposure: Rc::new(Exposure::webhook(
+                        path,
+                        &resource,
+                        self.repository.listeners(resource.name),
+                    )),
                     params: Vec::new(),
                     trigger_params,
                     parent: None,

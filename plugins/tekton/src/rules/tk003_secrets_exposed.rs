@@ -20,9 +20,11 @@ pub const META: RuleMeta = RuleMeta {
         sidecar env from `secretKeyRef`, `envFrom.secretRef`, or a `secret`/`projected` \
         volume of one of its inline or locally referenced tasks. Such runs build the pull \
         request's code, so the code can read every secret the pod can see and send it away.\n\n\
-        Severity: High (High confidence) on `pull_request` and `on-comment`; High (Medium \
-        confidence) for Triggers, whose `EventListener` interceptors may filter events in \
-        ways the scan cannot see; Medium (Medium) for PaC `incoming` webhooks, which need \
+        Severity: High (High confidence) on `pull_request` and `on-comment`, and for Triggers \
+        when an `EventListener` of the scan accepts pull request or comment events; High \
+        (Medium confidence) for Triggers whose listener is not in the scan or does not filter \
+        by `eventTypes` (a CEL filter may still narrow it); a template whose every listener in \
+        the scan accepts only other events (`eventTypes: [push]`) counts as push-triggered; Medium (Medium) for PaC `incoming` webhooks, which need \
         the webhook secret. The `{{ git_auth_secret }}` workspace PaC creates for each run \
         (a short-lived token of the repository's app) is reported as Info.\n\n\
         Not reported: runs without an outside trigger in the scan (manual runs, push \
@@ -119,6 +121,7 @@ fn report(path: &str, place: &str, secret: &Node, scope: &Scope, findings: &mut 
     let (severity, confidence) = match scope.exposure.trigger {
         _ if pac_token => (Severity::Info, Confidence::High),
         Trigger::PullRequest | Trigger::Comment => (Severity::High, Confidence::High),
+        Trigger::Webhook if scope.exposure.confirmed => (Severity::High, Confidence::High),
         Trigger::Webhook => (Severity::High, Confidence::Medium),
         _ => (Severity::Medium, Confidence::Medium),
     };
