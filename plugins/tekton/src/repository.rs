@@ -103,12 +103,19 @@ impl<'a> Repository<'a> {
         repository
     }
 
-    /// The object a local reference names (first one if the scan defines it twice).
-    pub fn find(&self, kind: KindKey, name: &str) -> Option<&Entry<'a>> {
-        self.by_name
-            .get(&(kind, name))
-            .and_then(|indices| indices.first())
-            .map(|i| &self.entries[*i])
+    /// The object a local reference from file `from` names. When the scan defines the name
+    /// more than once (a monorepo, or several repositories scanned together), the definition
+    /// whose path shares the longest directory prefix with `from` wins, then the first.
+    pub fn find(&self, kind: KindKey, name: &str, from: &str) -> Option<&Entry<'a>> {
+        let indices = self.by_name.get(&(kind, name))?;
+        let mut best: Option<(usize, usize)> = None;
+        for &index in indices {
+            let shared = shared_directories(from, self.entries[index].path);
+            if best.is_none_or(|(_, most)| shared > most) {
+                best = Some((index, shared));
+            }
+        }
+        best.map(|(index, _)| &self.entries[index])
     }
 
     pub fn binding(&self, name: &str) -> Option<&Binding> {
@@ -160,4 +167,33 @@ fn event_types<'a>(trigger: &'a Node) -> Option<Vec<&'a str>> {
         }
     }
     found
+}
+
+/// How many leading directories two `/`-separated paths share.
+fn shared_directories(a: &str, b: &str) -> usize {
+    let directories = |p: &'_ str| -> Vec<String> {
+        let mut parts: Vec<String> = p.split('/').map(str::to_owned).collect();
+        parts.pop();
+        parts
+    };
+    directories(a)
+        .iter()
+        .zip(directories(b).iter())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shared_directories;
+
+    #[test]
+    fn nearer_definitions_share_more_directories() {
+        assert_eq!(
+            shared_directories("a/b/.tekton/pr.yaml", "a/b/tasks/t.yaml"),
+            2
+        );
+        assert_eq!(shared_directories("a/b/pr.yaml", "c/t.yaml"), 0);
+        assert_eq!(shared_directories("pr.yaml", "t.yaml"), 0);
+    }
 }

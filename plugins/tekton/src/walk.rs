@@ -603,7 +603,7 @@ impl<'a> Walker<'_, 'a> {
         let Some(name) = reference.name().and_then(Node::as_str) else {
             return;
         };
-        let Some(entry) = self.repository.find(kind, name) else {
+        let Some(entry) = self.repository.find(kind, name, path) else {
             // Installed in the cluster, not part of the scan.
             self.unresolved.push(format!("{path}: `{name}`"));
             return;
