@@ -1,7 +1,6 @@
 //! Who can start a run: Pipelines-as-Code annotations and Tekton Triggers.
 
 use sluice_pack_sdk::Span;
-use sluice_pack_sdk::yaml::Node;
 
 use crate::model::Resource;
 use crate::repository::Listener;
@@ -137,7 +136,7 @@ impl Exposure {
             if trigger < best.trigger {
                 best.trigger = trigger;
                 best.origin = format!("Pipelines-as-Code `{name}: {}`", one_line(text));
-                best.at = Some((path.to_owned(), value_span(value)));
+                best.at = Some((path.to_owned(), value.span));
             }
         }
         if best.pac && best.trigger == Trigger::None {
@@ -146,10 +145,6 @@ impl Exposure {
         }
         best
     }
-}
-
-fn value_span(node: &Node) -> Span {
-    node.span
 }
 
 fn one_line(text: &str) -> String {
