@@ -80,6 +80,9 @@ pub fn with_scope(mut finding: Finding, scope: &Scope) -> Finding {
     {
         finding = finding.related(run.path.clone(), run.span, format!("run by {}", run.label));
     }
+    if !scope.exposure.origin.is_empty() {
+        finding = finding.property("trigger", scope.exposure.origin.clone());
+    }
     if let Some((path, span)) = &scope.exposure.at {
         finding = finding.related(
             path.clone(),
