@@ -9,6 +9,9 @@ use serde_json::Value;
 use support::{code, json, repo, run, stderr, stdout};
 
 const EXAMPLE: &str = "examples/insecure-pipelines";
+/// Pipeline files in the example: four workflows and a local action, one pipeline for each
+/// other platform.
+const EXAMPLE_FILES: u64 = 9;
 
 /// A workflow whose only finding is a medium-severity unpinned third-party action (FG-003).
 const MEDIUM_ONLY: &str = "name: ci
@@ -86,7 +89,7 @@ fn scanning_the_bundled_example_reports_real_findings_in_rustc_style() {
     );
     let summary = text.lines().last().expect("summary line");
     assert!(
-        summary.contains("findings (") && summary.contains("in 5 files"),
+        summary.contains("findings (") && summary.contains(&format!("in {EXAMPLE_FILES} files")),
         "{summary}"
     );
     // The safe workflow has nothing above info (FG-006 only inventories the fork build it runs).
@@ -136,7 +139,7 @@ fn json_has_the_documented_shape() {
     }
     let summary = &report["summary"];
     assert_eq!(summary["findings"].as_u64(), Some(findings.len() as u64));
-    assert_eq!(summary["files"].as_u64(), Some(5));
+    assert_eq!(summary["files"].as_u64(), Some(EXAMPLE_FILES));
     let by_severity: u64 = ["critical", "high", "medium", "low", "info"]
         .iter()
         .map(|s| summary[s].as_u64().expect("count"))

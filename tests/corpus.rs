@@ -58,7 +58,7 @@ fn jenkins_corpus_scans_cleanly() {
 
 #[test]
 fn tekton_corpus_scans_cleanly() {
-    check_corpus("tekton", TEKTON_INVALID, 100);
+    check_corpus("tekton", TEKTON_INVALID, 2000);
 }
 
 #[test]

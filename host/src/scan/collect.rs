@@ -163,12 +163,25 @@ fn collect_single_file(
             break;
         }
     }
-    let chosen = candidates.iter().find_map(|dir| {
+    // A pack that wants the file by its path decides the root (`.github/workflows/x.yml` is
+    // only a workflow relative to the repository); content patterns such as `**/*.yaml` match
+    // at every level, so they only decide when no path pattern does.
+    let at = |dir: &&Path| {
         let relative = relative_path(dir, &absolute)?;
         let wanted = wanted_by(matchers, &relative);
-        (!wanted.is_empty()).then(|| (dir.to_path_buf(), relative, wanted))
-    });
-    let Some((root, relative, wanted)) = chosen else {
+        Some((dir.to_path_buf(), relative, wanted))
+    };
+    let chosen = candidates
+        .iter()
+        .filter_map(at)
+        .find(|(_, _, wanted)| !wanted.by_path.is_empty())
+        .or_else(|| {
+            candidates
+                .iter()
+                .filter_map(at)
+                .find(|(_, _, wanted)| !wanted.is_empty())
+        });
+    let unmatched = |collected: &mut Collected, display: String| {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -180,6 +193,9 @@ fn collect_single_file(
             )
             .path(display),
         );
+    };
+    let Some((root, relative, wanted)) = chosen else {
+        unmatched(collected, display);
         return CollectedRoot {
             root: absolute
                 .parent()
@@ -188,11 +204,16 @@ fn collect_single_file(
             files: Vec::new(),
         };
     };
-    let files = wanted
-        .read(path, relative, display, options, collected)
-        .into_iter()
-        .collect();
-    CollectedRoot { root, files }
+    let only_by_content = wanted.by_path.is_empty();
+    let file = wanted.read(path, relative, display.clone(), options, collected);
+    if file.is_none() && only_by_content {
+        // No path pattern wanted it and its text has no pack's marker.
+        unmatched(collected, display);
+    }
+    CollectedRoot {
+        root,
+        files: file.into_iter().collect(),
+    }
 }
 
 /// The packs that want a file: some by its path alone, others only if its text contains a

@@ -1,21 +1,34 @@
-//! The Tekton rule pack — placeholder until its implementation lands (not for release).
+//! The Tekton rule pack: parameter injection, unpinned task references, secrets and
+//! privileges in runs that outsiders start, unpinned step images.
+//!
+//! The pack declares every YAML file (`**/*.{yaml,yml}`) because the host matches globs only;
+//! [`selection`] keeps files under `.tekton/` or `tekton/` and any file declaring a Tekton
+//! `apiVersion`, and skips the rest unparsed and silently. Every document of a file is read;
+//! what a document is comes from its `apiVersion` and `kind` ([`model::Resource`]), never from
+//! its path, so the same code can analyse objects read from a cluster. [`walk`] follows
+//! inline `pipelineSpec`/`taskSpec`, local `taskRef`/`pipelineRef` names and
+//! `TriggerTemplate`s, carrying who triggers each run ([`exposure`]) and what its params hold.
 
-use sluice_pack_sdk::{Confidence, Pack, PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity};
+pub mod exposure;
+pub mod model;
+pub mod repository;
+pub mod rules;
+pub mod selection;
+pub mod sources;
+pub mod substitution;
+pub mod walk;
+
+use sluice_pack_sdk::yaml::{self, YamlErrorKind};
+use sluice_pack_sdk::{
+    ContentPattern, FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest,
+};
+
+use crate::model::Resource;
+use crate::repository::{Entry, Repository};
+use crate::selection::Selection;
 
 /// The pack's version.
-pub const PACK_VERSION: &str = "0.0.0";
-
-const PLACEHOLDER: RuleMeta = RuleMeta {
-    id: "TK-000",
-    name: "placeholder",
-    title: "Placeholder rule of an unfinished pack",
-    default_severity: Severity::Info,
-    default_confidence: Confidence::Low,
-    description: "Never reported.",
-    remediation: "None.",
-    help_uri: "",
-    tags: &[],
-};
+pub const PACK_VERSION: &str = "0.1.0";
 
 /// The Tekton pack.
 #[derive(Debug)]
@@ -28,16 +41,61 @@ impl Pack for Tekton {
             name: "Tekton",
             version: PACK_VERSION,
             platform: "tekton",
-            description: "Tekton pipelines (placeholder).",
-            patterns: &[".tekton/**/*.yaml"],
-            content_patterns: &[],
-            rules: vec![PLACEHOLDER],
+            description: "Finds parameter injection, unpinned task references and images, and \
+                          secrets and privileged steps reachable from pull requests in Tekton \
+                          Tasks, Pipelines, runs, StepActions, Pipelines-as-Code and Triggers. \
+                          Reads files under `.tekton/` or `tekton/`, and any other YAML file \
+                          that mentions `tekton.dev/` (the host checks that before handing it \
+                          over) and declares a Tekton `apiVersion`.",
+            patterns: &[".tekton/**/*.{yaml,yml}", "tekton/**/*.{yaml,yml}"],
+            content_patterns: &[ContentPattern {
+                glob: "**/*.{yaml,yml}",
+                marker: "tekton.dev/",
+            }],
+            rules: rules::ALL.to_vec(),
             options: Vec::new(),
         }
     }
 
-    fn scan(_request: &ScanRequest) -> Result<ScanOutput, String> {
-        Ok(ScanOutput::default())
+    fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
+        let mut output = ScanOutput::default();
+        let mut parsed = Vec::new();
+        for file in &request.files {
+            if selection::select(&file.path, &file.content) == Selection::Foreign {
+                continue;
+            }
+            match yaml::parse(&file.content) {
+                Ok(documents) => parsed.push((file.path.as_str(), documents)),
+                Err(error) => output.errors.push(FileError {
+                    path: file.path.clone(),
+                    kind: match error.kind {
+                        YamlErrorKind::Syntax => FileErrorKind::Parse,
+                        YamlErrorKind::Limit => FileErrorKind::Limit,
+                    },
+                    message: error.message,
+                    span: Some(error.span),
+                }),
+            }
+        }
+        let entries = parsed
+            .iter()
+            .flat_map(|(path, documents)| {
+                documents.iter().flat_map(|document| {
+                    Resource::all_in(&document.root)
+                        .into_iter()
+                        .map(|resource| Entry { path, resource })
+                })
+            })
+            .collect();
+        let repository = Repository::new(entries);
+        let visits = walk::walk(&repository);
+        let context = rules::Context {
+            visits: &visits,
+            repository: &repository,
+        };
+        rules::check(&context, &mut output.findings);
+        rules::keep_worst_per_place(&mut output.findings);
+        Ok(output)
     }
 }
 
