@@ -17,8 +17,8 @@ pub mod sources;
 
 use std::collections::{HashMap, HashSet};
 
-use sluice_pack_sdk::yaml::{self, Document, YamlErrorKind};
-use sluice_pack_sdk::{FileError, FileErrorKind, Finding, Pack, PackInfo, ScanOutput, ScanRequest};
+use sluice_pack_sdk::yaml;
+use sluice_pack_sdk::{Finding, Pack, PackInfo, ScanOutput, ScanRequest};
 
 use crate::model::repository::{self, Files};
 
@@ -54,21 +54,7 @@ impl Pack for AzurePipelines {
 
     fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
         let mut output = ScanOutput::default();
-        let mut parsed: Vec<(&str, Vec<Document>)> = Vec::new();
-        for file in &request.files {
-            match yaml::parse(&file.content) {
-                Ok(documents) => parsed.push((file.path.as_str(), documents)),
-                Err(error) => output.errors.push(FileError {
-                    path: file.path.clone(),
-                    kind: match error.kind {
-                        YamlErrorKind::Syntax => FileErrorKind::Parse,
-                        YamlErrorKind::Limit => FileErrorKind::Limit,
-                    },
-                    message: error.message,
-                    span: Some(error.span),
-                }),
-            }
-        }
+        let parsed = yaml::parse_files(&request.files, &mut output.errors);
         // Azure reads one document per file; the first mapping is the pipeline.
         let roots: Vec<(&str, &yaml::Node)> = parsed
             .iter()

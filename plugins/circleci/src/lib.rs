@@ -17,8 +17,8 @@ pub mod sources;
 pub mod taint;
 pub mod text;
 
-use sluice_pack_sdk::yaml::{self, YamlErrorKind};
-use sluice_pack_sdk::{FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest};
+use sluice_pack_sdk::yaml;
+use sluice_pack_sdk::{Pack, PackInfo, ScanOutput, ScanRequest};
 
 use crate::model::Config;
 
@@ -49,21 +49,7 @@ impl Pack for Circleci {
 
     fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
         let mut output = ScanOutput::default();
-        let mut parsed = Vec::new();
-        for file in &request.files {
-            match yaml::parse(&file.content) {
-                Ok(documents) => parsed.push((file.path.as_str(), documents)),
-                Err(error) => output.errors.push(FileError {
-                    path: file.path.clone(),
-                    kind: match error.kind {
-                        YamlErrorKind::Syntax => FileErrorKind::Parse,
-                        YamlErrorKind::Limit => FileErrorKind::Limit,
-                    },
-                    message: error.message,
-                    span: Some(error.span),
-                }),
-            }
-        }
+        let parsed = yaml::parse_files(&request.files, &mut output.errors);
         let mut configs = Vec::new();
         for (path, documents) in &parsed {
             for document in documents {

@@ -20,8 +20,8 @@ pub use sluice_pack_sdk::shell;
 pub mod taint;
 pub mod threat_data;
 
-use sluice_pack_sdk::yaml::{self, YamlErrorKind};
-use sluice_pack_sdk::{FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest};
+use sluice_pack_sdk::yaml;
+use sluice_pack_sdk::{Pack, PackInfo, ScanOutput, ScanRequest};
 
 use crate::model::Definition;
 use crate::repository::Repository;
@@ -58,22 +58,7 @@ impl Pack for GithubActions {
     fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
         let mut output = ScanOutput::default();
         // Every file is parsed first, so rules can follow local references between them.
-        let mut parsed = Vec::new();
-        for file in &request.files {
-            match yaml::parse(&file.content) {
-                Ok(documents) => parsed.push((file.path.as_str(), documents)),
-                Err(error) => output.errors.push(FileError {
-                    path: file.path.clone(),
-                    kind: match error.kind {
-                        YamlErrorKind::Syntax => FileErrorKind::Parse,
-                        YamlErrorKind::Limit => FileErrorKind::Limit,
-                    },
-                    // The span carries the position; the message says what is wrong.
-                    message: error.message,
-                    span: Some(error.span),
-                }),
-            }
-        }
+        let parsed = yaml::parse_files(&request.files, &mut output.errors);
         // Duplicate keys and similar warnings are not errors: GitHub itself rejects some of
         // them, but the file is still worth checking as written.
         let repository = Repository::new(

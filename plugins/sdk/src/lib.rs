@@ -11,6 +11,7 @@
 extern crate self as sluice_pack_sdk;
 
 pub mod expr;
+pub mod fingerprint;
 pub mod image;
 pub mod log;
 pub mod metadata;

@@ -20,7 +20,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::types::Span;
+use crate::types::{FileError, FileErrorKind, SourceFile, Span};
 
 mod build;
 mod position;
@@ -48,6 +48,23 @@ pub fn parse(source: &str) -> Result<Vec<Document>, YamlError> {
 /// As [`parse`].
 pub fn parse_with(source: &str, limits: Limits) -> Result<Vec<Document>, YamlError> {
     build::parse(source, limits)
+}
+
+/// Parses every file of a scan request. A file that is not valid YAML (or exceeds the limits)
+/// becomes a [`FileError`] in `errors` with its position; the others are returned with their
+/// documents, so one broken file never hides the rest.
+pub fn parse_files<'f>(
+    files: impl IntoIterator<Item = &'f SourceFile>,
+    errors: &mut Vec<FileError>,
+) -> Vec<(&'f str, Vec<Document>)> {
+    let mut parsed = Vec::new();
+    for file in files {
+        match parse(&file.content) {
+            Ok(documents) => parsed.push((file.path.as_str(), documents)),
+            Err(error) => errors.push(error.into_file_error(&file.path)),
+        }
+    }
+    parsed
 }
 
 /// Bounds that keep hostile input cheap.
@@ -92,6 +109,22 @@ impl fmt::Display for YamlError {
 }
 
 impl std::error::Error for YamlError {}
+
+impl YamlError {
+    /// The error as the pack reports it for the file at `path`: the span carries the position,
+    /// the message says what is wrong.
+    pub fn into_file_error(self, path: &str) -> FileError {
+        FileError {
+            path: path.to_owned(),
+            kind: match self.kind {
+                YamlErrorKind::Syntax => FileErrorKind::Parse,
+                YamlErrorKind::Limit => FileErrorKind::Limit,
+            },
+            message: self.message,
+            span: Some(self.span),
+        }
+    }
+}
 
 /// The kind of a [`YamlError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

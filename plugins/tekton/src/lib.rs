@@ -18,10 +18,8 @@ pub mod sources;
 pub mod substitution;
 pub mod walk;
 
-use sluice_pack_sdk::yaml::{self, YamlErrorKind};
-use sluice_pack_sdk::{
-    ContentPattern, FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest,
-};
+use sluice_pack_sdk::yaml;
+use sluice_pack_sdk::{ContentPattern, Pack, PackInfo, ScanOutput, ScanRequest};
 
 use crate::model::Resource;
 use crate::repository::{Entry, Repository};
@@ -59,24 +57,11 @@ impl Pack for Tekton {
 
     fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
         let mut output = ScanOutput::default();
-        let mut parsed = Vec::new();
-        for file in &request.files {
-            if selection::select(&file.path, &file.content) == Selection::Foreign {
-                continue;
-            }
-            match yaml::parse(&file.content) {
-                Ok(documents) => parsed.push((file.path.as_str(), documents)),
-                Err(error) => output.errors.push(FileError {
-                    path: file.path.clone(),
-                    kind: match error.kind {
-                        YamlErrorKind::Syntax => FileErrorKind::Parse,
-                        YamlErrorKind::Limit => FileErrorKind::Limit,
-                    },
-                    message: error.message,
-                    span: Some(error.span),
-                }),
-            }
-        }
+        let tekton_files = request
+            .files
+            .iter()
+            .filter(|file| selection::select(&file.path, &file.content) != Selection::Foreign);
+        let parsed = yaml::parse_files(tekton_files, &mut output.errors);
         let entries = parsed
             .iter()
             .flat_map(|(path, documents)| {

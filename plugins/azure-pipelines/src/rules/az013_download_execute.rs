@@ -1,5 +1,6 @@
 //! AZ-013: a script downloads code and runs it without verifying it.
 
+use sluice_pack_sdk::fingerprint::KeyCounter;
 use sluice_pack_sdk::shell::download;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
@@ -35,61 +36,20 @@ pub fn check(unit: &Unit<'_>, findings: &mut Vec<Finding>) {
                 let Some(text) = script.node.as_str() else {
                     continue;
                 };
-                let mut seen: Vec<String> = Vec::new();
+                let mut keys = KeyCounter::default();
+                let place = format!("step `{}` of {}", step.label(), describe_job(job));
                 for hit in download::find(text) {
-                    let written = text
-                        .get(hit.range.clone())
-                        .unwrap_or_default()
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let occurrence = seen.iter().filter(|t| **t == written).count();
-                    seen.push(written.clone());
-                    let mut key = format!("{}|{written}", script.node.route);
-                    if occurrence > 0 {
-                        key.push_str(&format!("#{}", occurrence + 1));
-                    }
-                    let url_text = hit
-                        .url
-                        .as_deref()
-                        .map(|u| format!(" from `{u}`"))
-                        .unwrap_or_default();
-                    let mut message = format!(
-                        "step `{}` of {} {}{url_text} without verifying it",
-                        step.label(),
-                        describe_job(job),
-                        hit.how
-                    );
-                    let mut severity = Severity::Medium;
-                    let mut finding = Finding::new(
+                    let finding = hit.finding(
                         &META,
                         step.path,
                         super::span_in(script.node, hit.range.clone()),
+                        &place,
+                        &script.node.route,
+                        &mut keys,
                     );
-                    if let Some(url) = &hit.url {
-                        if hit.is_plain_http() {
-                            severity = Severity::High;
-                            message.push_str(
-                                " (over plain HTTP, so anyone on the network path can replace it)",
-                            );
-                        } else if hit.is_commit_pinned() {
-                            severity = Severity::Info;
-                            finding = finding.mitigation(
-                                "commit-pinned-url",
-                                format!(
-                                    "`{url}` names a full commit SHA, so its content cannot change"
-                                ),
-                            );
-                            message.push_str(" (mitigated: the URL names a full commit SHA)");
-                        }
-                        finding = finding.property("url", url.clone());
-                    }
                     findings.push(
                         finding
-                            .severity(severity)
                             .confidence(super::context_confidence(unit, Confidence::High))
-                            .message(message)
-                            .fingerprint_key(key)
                             .property("job", job.id.clone()),
                     );
                 }

@@ -1,5 +1,6 @@
 //! CC-011: a `run` script downloads code and executes it unverified.
 
+use sluice_pack_sdk::fingerprint::KeyCounter;
 use sluice_pack_sdk::shell::download;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
@@ -37,55 +38,17 @@ pub fn check(file: &FileContext<'_, '_, '_>, findings: &mut Vec<Finding>) {
         let Some(command) = run.command else {
             continue;
         };
-        let mut seen: Vec<String> = Vec::new();
+        let mut keys = KeyCounter::default();
+        let place = format!("step `{}`", run.label());
         for hit in download::find(command.value) {
-            let text = command
-                .value
-                .get(hit.range.clone())
-                .unwrap_or_default()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let occurrence = seen.iter().filter(|t| **t == text).count();
-            seen.push(text.clone());
-            let mut key = format!("{}|{text}", command.route());
-            if occurrence > 0 {
-                key.push_str(&format!("#{}", occurrence + 1));
-            }
-            let url_text = hit
-                .url
-                .as_deref()
-                .map(|u| format!(" from `{u}`"))
-                .unwrap_or_default();
-            let mut message = format!(
-                "step `{}` {}{url_text} without verifying it",
-                run.label(),
-                hit.how
-            );
-            let mut severity = Severity::Medium;
-            let mut finding = Finding::new(&META, file.path, command.span_of(hit.range.clone()));
-            if let Some(url) = &hit.url {
-                if hit.is_plain_http() {
-                    severity = Severity::High;
-                    message.push_str(
-                        " (over plain HTTP, so anyone on the network path can replace it)",
-                    );
-                } else if hit.is_commit_pinned() {
-                    severity = Severity::Info;
-                    finding = finding.mitigation(
-                        "commit-pinned-url",
-                        format!("`{url}` names a full commit SHA, so its content cannot change"),
-                    );
-                    message.push_str(" (mitigated: the URL names a full commit SHA)");
-                }
-                finding = finding.property("url", url.clone());
-            }
-            findings.push(
-                finding
-                    .severity(severity)
-                    .message(message)
-                    .fingerprint_key(key),
-            );
+            findings.push(hit.finding(
+                &META,
+                file.path,
+                command.span_of(hit.range.clone()),
+                &place,
+                command.route(),
+                &mut keys,
+            ));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! FG-015: a script downloads code and runs it without verifying it.
 
+use sluice_pack_sdk::fingerprint::KeyCounter;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::FileContext;
@@ -52,58 +53,23 @@ fn check_script(
     run: Text<'_>,
     findings: &mut Vec<Finding>,
 ) {
-    let script = run.value;
-    let hits = download::find(script);
-    let mut seen: Vec<String> = Vec::new();
-    for hit in hits {
-        let text = script
-            .get(hit.range.clone())
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let occurrence = seen.iter().filter(|t| **t == text).count();
-        seen.push(text.clone());
-        let mut key = format!("{}|{text}", run.route());
-        if occurrence > 0 {
-            key.push_str(&format!("#{}", occurrence + 1));
-        }
-        let place = match job {
-            Some(job) => format!("step `{}` of job `{}`", step.label(), job.id.value),
-            None => format!("step `{}`", step.label()),
-        };
-        let url_text = hit
-            .url
-            .as_deref()
-            .map(|u| format!(" from `{u}`"))
-            .unwrap_or_default();
-        let mut message = format!("{place} {}{url_text} without verifying it", hit.how);
-        let mut severity = Severity::Medium;
-        let mut finding = Finding::new(&META, file.path, run.span_of(hit.range.clone()));
-        if let Some(url) = &hit.url {
-            if hit.is_plain_http() {
-                severity = Severity::High;
-                message
-                    .push_str(" (over plain HTTP, so anyone on the network path can replace it)");
-            } else if hit.is_commit_pinned() {
-                severity = Severity::Info;
-                finding = finding.mitigation(
-                    "commit-pinned-url",
-                    format!("`{url}` names a full commit SHA, so its content cannot change"),
-                );
-                message.push_str(" (mitigated: the URL names a full commit SHA)");
-            }
-            finding = finding.property("url", url.clone());
-        }
+    let mut keys = KeyCounter::default();
+    let place = match job {
+        Some(job) => format!("step `{}` of job `{}`", step.label(), job.id.value),
+        None => format!("step `{}`", step.label()),
+    };
+    for hit in download::find(run.value) {
+        let mut finding = hit.finding(
+            &META,
+            file.path,
+            run.span_of(hit.range.clone()),
+            &place,
+            run.route(),
+            &mut keys,
+        );
         if let Some(job) = job {
             finding = finding.property("job", job.id.value);
         }
-        findings.push(
-            finding
-                .severity(severity)
-                .message(message)
-                .fingerprint_key(key)
-                .property("step", step.label()),
-        );
+        findings.push(finding.property("step", step.label()));
     }
 }

@@ -1,5 +1,6 @@
 //! GL-013: a script downloads code and runs it without verifying it.
 
+use sluice_pack_sdk::fingerprint::KeyCounter;
 use sluice_pack_sdk::shell::download;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
@@ -33,44 +34,18 @@ pub fn check(context: &JobContext<'_, '_>, findings: &mut Vec<Finding>) {
         let Some(script) = at.node.as_str() else {
             continue;
         };
+        let mut keys = KeyCounter::default();
+        let place = format!("job `{}` (its {section})", job.name);
         for hit in download::find(script) {
-            let text = script
-                .get(hit.range.clone())
-                .unwrap_or_default()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let url_text = hit
-                .url
-                .as_deref()
-                .map(|u| format!(" from `{u}`"))
-                .unwrap_or_default();
-            let mut message = format!(
-                "job `{}` {}{url_text} in its {section} without verifying it",
-                job.name, hit.how
+            let finding = hit.finding(
+                &META,
+                at.path,
+                span_in(&at, hit.range.clone()),
+                &place,
+                at.route(),
+                &mut keys,
             );
-            let mut severity = Severity::Medium;
-            let mut finding = Finding::new(&META, at.path, span_in(&at, hit.range.clone()));
-            if let Some(url) = &hit.url {
-                if hit.is_plain_http() {
-                    severity = Severity::High;
-                    message.push_str(" (over plain HTTP)");
-                } else if hit.is_commit_pinned() {
-                    severity = Severity::Info;
-                    finding = finding.mitigation(
-                        "commit-pinned-url",
-                        format!("`{url}` names a full commit SHA, so its content cannot change"),
-                    );
-                }
-                finding = finding.property("url", url.clone());
-            }
-            findings.push(
-                finding
-                    .severity(severity)
-                    .message(message)
-                    .fingerprint_key(format!("{}|{text}", at.route()))
-                    .property("job", job.name),
-            );
+            findings.push(finding.property("job", job.name));
         }
     }
 }

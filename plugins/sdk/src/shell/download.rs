@@ -5,6 +5,8 @@
 use std::ops::Range;
 
 use super::{Command, commands};
+use crate::fingerprint::KeyCounter;
+use crate::{Finding, RuleMeta, Severity, Span};
 
 /// Programs that execute code read from standard input.
 pub const INTERPRETERS: &[&str] = &[
@@ -34,6 +36,8 @@ pub struct DownloadExec {
     pub how: String,
     /// The first `http(s)://` URL of the download, if it names one literally.
     pub url: Option<String>,
+    /// The script text of the hit with whitespace runs collapsed, for fingerprints.
+    pub text: String,
 }
 
 impl DownloadExec {
@@ -47,6 +51,47 @@ impl DownloadExec {
     /// The URL names a full 40-digit commit SHA, so its content cannot change.
     pub fn is_commit_pinned(&self) -> bool {
         self.url.as_deref().is_some_and(has_commit_sha)
+    }
+}
+
+impl DownloadExec {
+    /// The finding every pack reports for this download: Medium; High over plain HTTP;
+    /// Info with a `commit-pinned-url` mitigation when the URL names a commit SHA. `place`
+    /// starts the message (``job `build` ``), `span` locates the hit, `keys` numbers repeats
+    /// of the same text under `route` (the script's place in the document).
+    pub fn finding(
+        &self,
+        rule: &RuleMeta,
+        path: &str,
+        span: Span,
+        place: &str,
+        route: impl std::fmt::Display,
+        keys: &mut KeyCounter,
+    ) -> Finding {
+        let url_text = self
+            .url
+            .as_deref()
+            .map(|u| format!(" from `{u}`"))
+            .unwrap_or_default();
+        let mut message = format!("{place} {}{url_text} without verifying it", self.how);
+        let mut finding = Finding::new(rule, path, span).severity(Severity::Medium);
+        if let Some(url) = &self.url {
+            if self.is_plain_http() {
+                finding = finding.severity(Severity::High);
+                message
+                    .push_str(" (over plain HTTP, so anyone on the network path can replace it)");
+            } else if self.is_commit_pinned() {
+                finding = finding.severity(Severity::Info).mitigation(
+                    "commit-pinned-url",
+                    format!("`{url}` names a full commit SHA, so its content cannot change"),
+                );
+                message.push_str(" (mitigated: the URL names a full commit SHA)");
+            }
+            finding = finding.property("url", url.clone());
+        }
+        finding
+            .message(message)
+            .fingerprint_key(keys.key(format!("{route}|{}", self.text)))
     }
 }
 
@@ -70,6 +115,7 @@ pub fn find(script: &str) -> Vec<DownloadExec> {
                     program_name(command).unwrap_or("curl")
                 ),
                 url: url_of(command),
+                text: String::new(),
             });
             continue;
         }
@@ -86,6 +132,7 @@ pub fn find(script: &str) -> Vec<DownloadExec> {
                     range: command.range.clone(),
                     how: "runs the output of a download as a script".to_owned(),
                     url: url_in(&word.text),
+                    text: String::new(),
                 });
             }
         }
@@ -113,10 +160,19 @@ pub fn find(script: &str) -> Vec<DownloadExec> {
                 range,
                 how: how.to_owned(),
                 url: url_in(trimmed),
+                text: String::new(),
             });
         }
     }
     hits.sort_by_key(|h| h.range.start);
+    for hit in &mut hits {
+        hit.text = script
+            .get(hit.range.clone())
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     hits
 }
 
