@@ -1,21 +1,28 @@
-//! The Jenkins rule pack — placeholder until its implementation lands (not for release).
+//! The Jenkins rule pack: credentials and persistent agents exposed to change-request code,
+//! Groovy script injection, unpinned shared libraries.
+//!
+//! Jenkinsfiles are Groovy. The pack tokenizes them itself ([`lexer`]: every string form,
+//! comments, GString interpolation), builds a small tree ([`syntax`]), and walks declarative
+//! and scripted pipelines alike into a flat [`model`] of script steps with their scope
+//! (stage, change-request gate, agent, credentials) that the [`rules`] read.
 
-use sluice_pack_sdk::{Confidence, Pack, PackInfo, RuleMeta, ScanOutput, ScanRequest, Severity};
+pub mod agents;
+pub mod conditions;
+pub mod exposure;
+pub mod lexer;
+pub mod model;
+pub mod rules;
+pub mod sources;
+pub mod syntax;
+pub mod taint;
+
+use sluice_pack_sdk::text::LineIndex;
+use sluice_pack_sdk::{FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest};
+
+use crate::model::Model;
 
 /// The pack's version.
-pub const PACK_VERSION: &str = "0.0.0";
-
-const PLACEHOLDER: RuleMeta = RuleMeta {
-    id: "JK-000",
-    name: "placeholder",
-    title: "Placeholder rule of an unfinished pack",
-    default_severity: Severity::Info,
-    default_confidence: Confidence::Low,
-    description: "Never reported.",
-    remediation: "None.",
-    help_uri: "",
-    tags: &[],
-};
+pub const PACK_VERSION: &str = "0.1.0";
 
 /// The Jenkins pack.
 #[derive(Debug)]
@@ -28,15 +35,53 @@ impl Pack for Jenkins {
             name: "Jenkins",
             version: PACK_VERSION,
             platform: "jenkins",
-            description: "Jenkins pipelines (placeholder).",
-            patterns: &["Jenkinsfile"],
-            rules: vec![PLACEHOLDER],
+            description: "Finds credentials and persistent agents exposed to pull-request code, \
+                          Groovy script injection and unpinned shared libraries in Jenkinsfiles \
+                          (declarative and scripted).",
+            patterns: &[
+                "Jenkinsfile",
+                "Jenkinsfile.*",
+                "Jenkinsfile_*",
+                "*.jenkinsfile",
+                "**/Jenkinsfile",
+                "**/Jenkinsfile.*",
+                "**/Jenkinsfile_*",
+                "**/*.jenkinsfile",
+            ],
+            rules: rules::ALL.to_vec(),
             options: Vec::new(),
         }
     }
 
-    fn scan(_request: &ScanRequest) -> Result<ScanOutput, String> {
-        Ok(ScanOutput::default())
+    fn scan(request: &ScanRequest) -> Result<ScanOutput, String> {
+        let mut output = ScanOutput::default();
+        for source in &request.files {
+            let lines = LineIndex::new(&source.content);
+            let file = match syntax::parse(&source.content) {
+                Ok(file) => file,
+                Err(error) => {
+                    output.errors.push(FileError {
+                        path: source.path.clone(),
+                        kind: if error.limit {
+                            FileErrorKind::Limit
+                        } else {
+                            FileErrorKind::Parse
+                        },
+                        message: error.message,
+                        span: Some(lines.span(error.range)),
+                    });
+                    continue;
+                }
+            };
+            let model = Model::build(&file);
+            let context = rules::FileContext {
+                path: &source.path,
+                model: &model,
+                lines: &lines,
+            };
+            rules::check(&context, &mut output.findings);
+        }
+        Ok(output)
     }
 }
 

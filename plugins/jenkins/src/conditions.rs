@@ -1,0 +1,305 @@
+//! Whether code runs on change-request (pull/merge request) builds: declarative `when { }`
+//! conditions and scripted `if (…)` tests.
+//!
+//! In a multibranch job a change-request build has `BRANCH_NAME` `PR-<n>` (`MR-<n>` on
+//! GitLab) and `CHANGE_ID` set; `changeRequest()` is true exactly then.
+
+use std::ops::Range;
+
+use crate::syntax::{Call, Expr, ExprKind, File};
+
+/// Which builds reach a piece of the pipeline, as far as change requests go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Only change-request builds.
+    Only,
+    /// Change-request builds among others (`anyOf { changeRequest(); branch 'main' }`).
+    Possible,
+    /// Never change-request builds.
+    Excluded,
+    /// Nothing says.
+    Unknown,
+}
+
+impl Reach {
+    pub fn negate(self) -> Reach {
+        match self {
+            Reach::Only => Reach::Excluded,
+            Reach::Excluded => Reach::Only,
+            Reach::Possible | Reach::Unknown => Reach::Unknown,
+        }
+    }
+
+    /// Both conditions hold (nested scopes, implicit `allOf` of a `when` block).
+    pub fn and(self, other: Reach) -> Reach {
+        use Reach::{Excluded, Only, Possible, Unknown};
+        match (self, other) {
+            (Excluded, _) | (_, Excluded) => Excluded,
+            (Only, _) | (_, Only) => Only,
+            (Possible, _) | (_, Possible) => Possible,
+            (Unknown, Unknown) => Unknown,
+        }
+    }
+
+    /// Either condition holds.
+    pub fn or(self, other: Reach) -> Reach {
+        use Reach::{Excluded, Only, Possible, Unknown};
+        match (self, other) {
+            (Excluded, Excluded) => Excluded,
+            (Only, Only) => Only,
+            (Only | Possible, _) | (_, Only | Possible) => Possible,
+            _ => Unknown,
+        }
+    }
+
+    /// Change-request builds run this, as written.
+    pub fn includes_change_requests(self) -> bool {
+        matches!(self, Reach::Only | Reach::Possible)
+    }
+}
+
+/// A reach with the condition that decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    pub reach: Reach,
+    /// Source of the deciding condition (the `when` block, the `if` test).
+    pub evidence: Option<Range<usize>>,
+}
+
+impl Gate {
+    pub const UNKNOWN: Gate = Gate {
+        reach: Reach::Unknown,
+        evidence: None,
+    };
+
+    /// A scope nested in `self` with its own condition.
+    #[must_use]
+    pub fn within(&self, inner: Reach, evidence: Range<usize>) -> Gate {
+        let reach = self.reach.and(inner);
+        if reach == self.reach && self.evidence.is_some() {
+            return self.clone();
+        }
+        Gate {
+            reach,
+            evidence: (inner != Reach::Unknown)
+                .then_some(evidence)
+                .or_else(|| self.evidence.clone()),
+        }
+    }
+}
+
+/// The reach of a declarative `when { … }` block (its conditions all must hold).
+pub fn when_block(file: &File, block: &[Expr]) -> Reach {
+    block
+        .iter()
+        .map(|statement| match &statement.kind {
+            ExprKind::Call(call) => when_condition(file, call),
+            _ => Reach::Unknown,
+        })
+        .fold(Reach::Unknown, Reach::and)
+}
+
+fn when_condition(file: &File, call: &Call) -> Reach {
+    let nested = || call.body().map(|b| b.as_slice()).unwrap_or_default();
+    match call.name.as_str() {
+        "changeRequest" => Reach::Only,
+        "not" => when_block(file, nested()).negate(),
+        "allOf" => nested()
+            .iter()
+            .map(|s| match &s.kind {
+                ExprKind::Call(c) => when_condition(file, c),
+                _ => Reach::Unknown,
+            })
+            .fold(Reach::Unknown, Reach::and),
+        "anyOf" => {
+            let mut reaches = nested().iter().map(|s| match &s.kind {
+                ExprKind::Call(c) => when_condition(file, c),
+                _ => Reach::Unknown,
+            });
+            let first = reaches.next().unwrap_or(Reach::Unknown);
+            reaches.fold(first, Reach::or)
+        }
+        "branch" => {
+            let pattern = call
+                .positional(0)
+                .or_else(|| call.named("pattern"))
+                .and_then(|e| file.constant(e));
+            let regexp = call
+                .named("comparator")
+                .and_then(|e| file.constant(e))
+                .is_some_and(|c| c.eq_ignore_ascii_case("REGEXP"));
+            pattern.map_or(Reach::Unknown, |p| branch_pattern(p, regexp))
+        }
+        "buildingTag" | "tag" => Reach::Excluded,
+        "triggeredBy" => {
+            let cause = call.positional(0).and_then(|e| file.constant(e));
+            match cause {
+                Some(c) if !c.contains("Branch") => Reach::Excluded,
+                _ => Reach::Unknown,
+            }
+        }
+        "expression" => {
+            let text = call.body().map_or("", |block| block_text(file, block));
+            expression(text)
+        }
+        _ => Reach::Unknown,
+    }
+}
+
+/// `branch 'PR-*'`: change-request builds have branch names `PR-<n>` / `MR-<n>`.
+fn branch_pattern(pattern: &str, regexp: bool) -> Reach {
+    let trimmed = pattern.trim_start_matches('^');
+    if trimmed.starts_with("PR-") || trimmed.starts_with("MR-") {
+        Reach::Only
+    } else if regexp {
+        if pattern.contains("PR") || pattern.contains(".*") && !pattern.contains('/') {
+            Reach::Unknown
+        } else {
+            Reach::Excluded
+        }
+    } else if pattern.starts_with('*') || pattern.starts_with('?') {
+        Reach::Unknown
+    } else {
+        Reach::Excluded
+    }
+}
+
+/// The source text of a block's statements (for `expression { … }`).
+fn block_text<'f>(file: &'f File, block: &[Expr]) -> &'f str {
+    match (block.first(), block.last()) {
+        (Some(first), Some(last)) => file
+            .source
+            .get(first.range.start..last.range.end)
+            .unwrap_or(""),
+        _ => "",
+    }
+}
+
+/// The reach of a Groovy boolean expression, from its text (whitespace removed): tests of
+/// `CHANGE_ID` and other change-request variables, and comparisons of `BRANCH_NAME`.
+pub fn expression(text: &str) -> Reach {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut atoms = Vec::new();
+    for variable in ["CHANGE_ID", "CHANGE_TARGET", "CHANGE_BRANCH", "CHANGE_URL"] {
+        let mut from = 0;
+        while let Some(found) = compact[from..].find(variable) {
+            let at = from + found;
+            from = at + variable.len();
+            let before = &compact[..at];
+            let after = &compact[from..];
+            let negated = before.ends_with("!env.")
+                || before.ends_with('!')
+                || before.ends_with("!(env.")
+                || after.starts_with("==null")
+                || after.starts_with("==''")
+                || after.starts_with("==\"\"")
+                || after.starts_with("?.isEmpty()") && !before.ends_with('!');
+            atoms.push(if negated { Reach::Excluded } else { Reach::Only });
+        }
+    }
+    for variable in ["BRANCH_NAME", "GIT_BRANCH"] {
+        let mut from = 0;
+        while let Some(found) = compact[from..].find(variable) {
+            let at = from + found;
+            from = at + variable.len();
+            let negated = compact[..at].ends_with("!env.") || compact[..at].ends_with('!');
+            let after = &compact[from..];
+            let verdict = if let Some(rest) = after
+                .strip_prefix(".startsWith(")
+                .or_else(|| after.strip_prefix("==~/"))
+                .or_else(|| after.strip_prefix("=~/"))
+                .or_else(|| after.strip_prefix("==~'"))
+                .or_else(|| after.strip_prefix("==~\""))
+            {
+                let rest = rest.trim_start_matches(['\'', '"', '^']);
+                if rest.starts_with("PR") || rest.starts_with("MR") {
+                    Reach::Only
+                } else {
+                    Reach::Excluded
+                }
+            } else if let Some(rest) = after.strip_prefix("==") {
+                let rest = rest.trim_start_matches(['\'', '"']);
+                if rest.starts_with("PR-") || rest.starts_with("MR-") {
+                    Reach::Only
+                } else if rest.starts_with(['\'', '"']) || rest.starts_with(char::is_alphanumeric)
+                {
+                    Reach::Excluded
+                } else {
+                    Reach::Unknown
+                }
+            } else if let Some(rest) = after.strip_prefix("!=") {
+                let rest = rest.trim_start_matches(['\'', '"']);
+                if rest.starts_with("PR-") {
+                    Reach::Excluded
+                } else {
+                    Reach::Unknown
+                }
+            } else if after.starts_with("in[") {
+                Reach::Excluded
+            } else {
+                Reach::Unknown
+            };
+            atoms.push(if negated { verdict.negate() } else { verdict });
+        }
+    }
+    if atoms.is_empty() {
+        return Reach::Unknown;
+    }
+    if compact.contains("||") {
+        let first = atoms[0];
+        atoms[1..].iter().copied().fold(first, Reach::or)
+    } else {
+        atoms.into_iter().fold(Reach::Unknown, Reach::and)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn when(source: &str) -> Reach {
+        let file = parse(source).expect("parses");
+        match &file.statements[0].kind {
+            ExprKind::Call(call) => when_block(&file, call.body().expect("block")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn when_blocks() {
+        assert_eq!(when("when { changeRequest() }"), Reach::Only);
+        assert_eq!(when("when { changeRequest target: 'main' }"), Reach::Only);
+        assert_eq!(when("when { not { changeRequest() } }"), Reach::Excluded);
+        assert_eq!(when("when { branch 'main' }"), Reach::Excluded);
+        assert_eq!(when("when { branch 'PR-*' }"), Reach::Only);
+        assert_eq!(
+            when("when { anyOf { changeRequest(); branch 'main' } }"),
+            Reach::Possible
+        );
+        assert_eq!(
+            when("when { allOf { changeRequest(); environment name: 'X', value: 'y' } }"),
+            Reach::Only
+        );
+        assert_eq!(
+            when("when { anyOf { branch 'main'; buildingTag() } }"),
+            Reach::Excluded
+        );
+        assert_eq!(when("when { environment name: 'X', value: 'y' }"), Reach::Unknown);
+    }
+
+    #[test]
+    fn expressions() {
+        assert_eq!(expression("env.CHANGE_ID"), Reach::Only);
+        assert_eq!(expression("env.CHANGE_ID != null"), Reach::Only);
+        assert_eq!(expression("!env.CHANGE_ID"), Reach::Excluded);
+        assert_eq!(expression("env.CHANGE_ID == null"), Reach::Excluded);
+        assert_eq!(expression("env.BRANCH_NAME == 'master'"), Reach::Excluded);
+        assert_eq!(expression("env.BRANCH_NAME.startsWith('PR-')"), Reach::Only);
+        assert_eq!(
+            expression("env.BRANCH_NAME == 'master' || env.CHANGE_ID"),
+            Reach::Possible
+        );
+        assert_eq!(expression("params.DEPLOY"), Reach::Unknown);
+    }
+}
