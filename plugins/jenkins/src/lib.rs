@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod conditions;
+pub mod execution;
 pub mod exposure;
 pub mod lexer;
 pub mod model;

@@ -220,7 +220,7 @@ impl Taint {
 
 fn aliased(name: &str, origin: &Origin) -> Origin {
     Origin {
-        display: format!("{name} (from {})", origin.display),
+        display: format!("{name} (a copy of {})", origin.display),
         ..origin.clone()
     }
 }
@@ -335,7 +335,7 @@ fn commit_metadata_output(file: &File, call: &Call) -> Option<Origin> {
         }
     }
     Some(Origin {
-        display: "the output of `git log`/`git show` (commit metadata)".to_owned(),
+        display: "the output of `git log`".to_owned(),
         tier: Tier::Anyone,
         change_request_only: false,
         why: "commit messages and author names are the committer's text".to_owned(),

@@ -3,6 +3,7 @@
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::FileContext;
+use crate::execution;
 use crate::exposure::Exposure;
 use crate::model::ScriptStep;
 
@@ -45,13 +46,16 @@ pub const META: RuleMeta = RuleMeta {
 pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
     let model = file.model;
     for (index, binding) in model.bindings.iter().enumerate() {
-        let exposed: Option<(&ScriptStep<'_>, Exposure)> = model
+        let exposed: Option<(&ScriptStep<'_>, String, Exposure)> = model
             .scripts
             .iter()
             .filter(|s| s.scope.credentials.contains(&index))
-            .map(|s| (s, Exposure::of(model, &s.scope)))
-            .max_by_key(|(s, e)| (e.rank(), std::cmp::Reverse(s.range.start)));
-        let Some((step, exposure)) = exposed else {
+            .filter_map(|s| {
+                let command = execution::runs_workspace_code(model.file, s)?;
+                Some((s, command, Exposure::of(model, &s.scope)))
+            })
+            .max_by_key(|(s, _, e)| (e.rank(), std::cmp::Reverse(s.range.start)));
+        let Some((step, command, exposure)) = exposed else {
             continue;
         };
         let ids = if binding.ids.is_empty() {
@@ -67,7 +71,7 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let stage = step.scope.stage_name();
         let step_name = &step.call.name;
         let base = format!(
-            "`{}` binds credentials {ids} around a `{step_name}` step {}",
+            "`{}` binds credentials {ids} around `{step_name}` running {command} {}",
             binding.how,
             step.scope.whereabouts()
         );

@@ -126,14 +126,17 @@ fn finding(
             "Groovy interpolates `{written}` into the `{step_name}` script before the shell runs, so {} becomes shell code",
             origin.display
         ),
+        Route::Concatenation if written == origin.display => format!(
+            "Groovy concatenates `{written}` into the `{step_name}` script before the shell runs, so its text becomes shell code"
+        ),
         Route::Concatenation => format!(
-            "the `{step_name}` script is built from `{written}` ({}) before the shell runs, so its text becomes shell code",
+            "Groovy concatenates `{written}` into the `{step_name}` script before the shell runs, so {} becomes shell code",
             origin.display
         ),
         Route::Reevaluation(how) => {
             confidence = Confidence::Medium;
             format!(
-                "the `{step_name}` script expands `{written}` ({}) and {how}",
+                "the `{step_name}` script expands `{written}`, which holds {}, and {how}",
                 origin.display
             )
         }

@@ -4,6 +4,7 @@ use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::FileContext;
 use crate::agents::AgentKind;
+use crate::execution;
 use crate::exposure::Exposure;
 use crate::model::ScriptStep;
 
@@ -79,18 +80,21 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
                 continue;
             }
         };
-        let exposed: Option<(&ScriptStep<'_>, Exposure)> = model
+        let exposed: Option<(&ScriptStep<'_>, String, Exposure)> = model
             .scripts
             .iter()
             .filter(|s| s.scope.agent == Some(index))
-            .map(|s| (s, Exposure::of(model, &s.scope)))
-            .max_by_key(|(s, e)| (e.rank(), std::cmp::Reverse(s.range.start)));
-        let Some((step, exposure)) = exposed else {
+            .filter_map(|s| {
+                let command = execution::runs_workspace_code(model.file, s)?;
+                Some((s, command, Exposure::of(model, &s.scope)))
+            })
+            .max_by_key(|(s, _, e)| (e.rank(), std::cmp::Reverse(s.range.start)));
+        let Some((step, command, exposure)) = exposed else {
             continue;
         };
         let stage = step.scope.stage_name();
         let base = format!(
-            "`{}` runs the script steps {} on {what}",
+            "`{}` runs {command} {} on {what}",
             agent.display,
             step.scope.whereabouts()
         );
@@ -98,13 +102,13 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             Exposure::Explicit(_) => (
                 base_severity,
                 base_confidence,
-                format!("{base}, and they run on change-request builds"),
+                format!("{base}, on change-request builds"),
             ),
             Exposure::Implicit(evidence) => (
                 base_severity.downgrade(1),
                 base_confidence.min(Confidence::Medium),
                 format!(
-                    "{base}; the pipeline builds change requests (`{}` on line {}) and nothing keeps them from these steps",
+                    "{base}; the pipeline builds change requests (`{}` on line {}) and nothing keeps them from this step",
                     file.excerpt(evidence.clone()),
                     file.line(evidence.start)
                 ),
@@ -112,7 +116,7 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             Exposure::Excluded(_) => (
                 Severity::Info,
                 base_confidence,
-                format!("{base}; change-request builds are excluded from them"),
+                format!("{base}; change-request builds are excluded from this step"),
             ),
             Exposure::Unshown => continue,
         };
