@@ -13,7 +13,10 @@ type Invalid = &'static [(&'static str, &'static str)];
 const GITHUB_ACTIONS_INVALID: Invalid = &[];
 const GITLAB_CI_INVALID: Invalid = &[];
 const AZURE_PIPELINES_INVALID: Invalid = &[];
-const JENKINS_INVALID: Invalid = &[];
+const JENKINS_INVALID: Invalid = &[(
+    "jenkinsci__jenkinsfile-runner/demo__pipeline-as-yaml__Jenkinsfile.yml",
+    "Pipeline-as-YAML (a plugin's YAML format), not a Groovy Jenkinsfile",
+)];
 const TEKTON_INVALID: Invalid = &[];
 const CIRCLECI_INVALID: Invalid = &[];
 

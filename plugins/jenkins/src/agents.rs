@@ -156,9 +156,10 @@ fn agent_block(file: &File, block: &[Expr]) -> AgentKind {
 /// The string value of `name 'value'` inside a block.
 fn setting<'f>(file: &'f File, block: &[Expr], name: &str) -> Option<&'f str> {
     block.iter().find_map(|statement| match &statement.kind {
-        ExprKind::Call(call) if call.name == name => {
-            call.positional(0).and_then(|e| file.string(e)).map(|s| s.cooked.as_str())
-        }
+        ExprKind::Call(call) if call.name == name => call
+            .positional(0)
+            .and_then(|e| file.string(e))
+            .map(|s| s.cooked.as_str()),
         _ => None,
     })
 }
@@ -205,19 +206,30 @@ mod tests {
     fn declarative_forms() {
         assert_eq!(kind("agent any"), AgentKind::Any);
         assert_eq!(kind("agent none"), AgentKind::None);
-        assert_eq!(kind("agent { label 'linux' }"), AgentKind::Label("linux".into()));
+        assert_eq!(
+            kind("agent { label 'linux' }"),
+            AgentKind::Label("linux".into())
+        );
         assert_eq!(
             kind("agent { node { label 'built-in' } }"),
             AgentKind::Controller("built-in".into())
         );
         assert_eq!(
-            kind("agent { docker { image 'x'; args '-v /var/run/docker.sock:/var/run/docker.sock' } }"),
+            kind(
+                "agent { docker { image 'x'; args '-v /var/run/docker.sock:/var/run/docker.sock' } }"
+            ),
             AgentKind::Docker {
                 escape: Some("docker.sock".into())
             }
         );
-        assert_eq!(kind("agent { docker 'maven:3' }"), AgentKind::Docker { escape: None });
-        assert_eq!(kind("agent { kubernetes { yaml 'x' } }"), AgentKind::Kubernetes);
+        assert_eq!(
+            kind("agent { docker 'maven:3' }"),
+            AgentKind::Docker { escape: None }
+        );
+        assert_eq!(
+            kind("agent { kubernetes { yaml 'x' } }"),
+            AgentKind::Kubernetes
+        );
         assert_eq!(kind("agent { label \"${L}\" }"), AgentKind::DynamicLabel);
     }
 }

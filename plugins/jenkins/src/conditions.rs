@@ -194,7 +194,11 @@ pub fn expression(text: &str) -> Reach {
                 || after.starts_with("==''")
                 || after.starts_with("==\"\"")
                 || after.starts_with("?.isEmpty()") && !before.ends_with('!');
-            atoms.push(if negated { Reach::Excluded } else { Reach::Only });
+            atoms.push(if negated {
+                Reach::Excluded
+            } else {
+                Reach::Only
+            });
         }
     }
     for variable in ["BRANCH_NAME", "GIT_BRANCH"] {
@@ -221,8 +225,7 @@ pub fn expression(text: &str) -> Reach {
                 let rest = rest.trim_start_matches(['\'', '"']);
                 if rest.starts_with("PR-") || rest.starts_with("MR-") {
                     Reach::Only
-                } else if rest.starts_with(['\'', '"']) || rest.starts_with(char::is_alphanumeric)
-                {
+                } else if rest.starts_with(['\'', '"']) || rest.starts_with(char::is_alphanumeric) {
                     Reach::Excluded
                 } else {
                     Reach::Unknown
@@ -285,7 +288,10 @@ mod tests {
             when("when { anyOf { branch 'main'; buildingTag() } }"),
             Reach::Excluded
         );
-        assert_eq!(when("when { environment name: 'X', value: 'y' }"), Reach::Unknown);
+        assert_eq!(
+            when("when { environment name: 'X', value: 'y' }"),
+            Reach::Unknown
+        );
     }
 
     #[test]

@@ -14,18 +14,82 @@ use crate::syntax::File;
 /// Tools that run project files (build definitions, tests, lifecycle scripts) whatever their
 /// arguments.
 const BUILD_TOOLS: &[&str] = &[
-    "make", "gmake", "cmake", "ninja", "mvn", "gradle", "ant", "sbt", "lein", "bazel", "bazelisk",
-    "buck", "npm", "npx", "yarn", "pnpm", "bun", "deno", "cargo", "go", "dotnet", "msbuild",
-    "nuget", "pip", "pip3", "pipenv", "poetry", "uv", "tox", "nox", "pytest", "bundle", "rake",
-    "rspec", "composer", "mix", "swift", "xcodebuild", "pod", "fastlane", "flutter", "dart",
-    "docker-compose", "terraform", "tofu", "packer", "ansible-playbook", "helmfile", "conan",
-    "meson", "scons", "phpunit", "jest", "mocha", "grunt", "gulp",
+    "make",
+    "gmake",
+    "cmake",
+    "ninja",
+    "mvn",
+    "gradle",
+    "ant",
+    "sbt",
+    "lein",
+    "bazel",
+    "bazelisk",
+    "buck",
+    "npm",
+    "npx",
+    "yarn",
+    "pnpm",
+    "bun",
+    "deno",
+    "cargo",
+    "go",
+    "dotnet",
+    "msbuild",
+    "nuget",
+    "pip",
+    "pip3",
+    "pipenv",
+    "poetry",
+    "uv",
+    "tox",
+    "nox",
+    "pytest",
+    "bundle",
+    "rake",
+    "rspec",
+    "composer",
+    "mix",
+    "swift",
+    "xcodebuild",
+    "pod",
+    "fastlane",
+    "flutter",
+    "dart",
+    "docker-compose",
+    "terraform",
+    "tofu",
+    "packer",
+    "ansible-playbook",
+    "helmfile",
+    "conan",
+    "meson",
+    "scons",
+    "phpunit",
+    "jest",
+    "mocha",
+    "grunt",
+    "gulp",
 ];
 
 /// Interpreters: they run workspace code when given a file (not `-c`/`-e` code alone).
 const INTERPRETERS: &[&str] = &[
-    "python", "python3", "python2", "node", "ruby", "perl", "php", "bash", "sh", "zsh", "pwsh",
-    "powershell", "groovy", "java", "Rscript", "lua",
+    "python",
+    "python3",
+    "python2",
+    "node",
+    "ruby",
+    "perl",
+    "php",
+    "bash",
+    "sh",
+    "zsh",
+    "pwsh",
+    "powershell",
+    "groovy",
+    "java",
+    "Rscript",
+    "lua",
 ];
 
 /// The first command of a script step that runs workspace code, as written; `None` when no
@@ -48,16 +112,21 @@ fn command_runs_code(command: &Command<'_>) -> bool {
     let name = program.text.as_str();
     let args = command.args();
     let version_only = !args.is_empty()
-        && args
-            .iter()
-            .all(|a| matches!(a.text.as_str(), "-v" | "-V" | "-version" | "--version" | "version"));
+        && args.iter().all(|a| {
+            matches!(
+                a.text.as_str(),
+                "-v" | "-V" | "-version" | "--version" | "version"
+            )
+        });
     if version_only {
         return false;
     }
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let base = base.strip_suffix(".exe").unwrap_or(base);
     // `./gradlew`, `ci/build.sh`, `.\build.ps1`: a file of the workspace.
-    if (name.contains('/') || name.contains('\\')) && !name.starts_with('/') && !name.starts_with('$')
+    if (name.contains('/') || name.contains('\\'))
+        && !name.starts_with('/')
+        && !name.starts_with('$')
     {
         return true;
     }
@@ -71,9 +140,12 @@ fn command_runs_code(command: &Command<'_>) -> bool {
             .is_some_and(|a| matches!(a.text.as_str(), "build" | "buildx" | "compose"));
     }
     if INTERPRETERS.contains(&base) {
-        let inline_only = args
-            .iter()
-            .any(|a| matches!(a.text.as_str(), "-c" | "-e" | "--eval" | "-Command" | "--version" | "-version" | "-V"));
+        let inline_only = args.iter().any(|a| {
+            matches!(
+                a.text.as_str(),
+                "-c" | "-e" | "--eval" | "-Command" | "--version" | "-version" | "-V"
+            )
+        });
         return !inline_only && args.iter().any(|a| !a.text.starts_with('-'));
     }
     false
@@ -109,7 +181,9 @@ mod tests {
         assert!(runs("python3 ci/check.py"));
         assert!(runs("sudo -E npm ci"));
         assert!(runs("docker build -t x ."));
-        assert!(!runs("curl -sf -H \"Authorization: Bearer $TOKEN\" https://example.com"));
+        assert!(!runs(
+            "curl -sf -H \"Authorization: Bearer $TOKEN\" https://example.com"
+        ));
         assert!(!runs("docker login -u bot -p $KEY"));
         assert!(!runs("python3 -c 'print(1)'"));
         assert!(!runs("java -version"));

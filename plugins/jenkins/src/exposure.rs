@@ -24,7 +24,11 @@ impl Exposure {
     pub fn of(model: &Model<'_>, scope: &Scope) -> Exposure {
         match scope.gate.reach {
             Reach::Only | Reach::Possible => Exposure::Explicit(scope.gate.evidence.clone()),
-            Reach::Excluded => Exposure::Excluded(scope.gate.evidence.clone()),
+            // An exclusion only matters in a pipeline that builds change requests at all.
+            Reach::Excluded if model.change_request_evidence.is_some() => {
+                Exposure::Excluded(scope.gate.evidence.clone())
+            }
+            Reach::Excluded => Exposure::Unshown,
             Reach::Unknown => model
                 .change_request_evidence
                 .clone()

@@ -244,7 +244,10 @@ impl Lexer<'_> {
         let len = PUNCTUATION
             .iter()
             .find(|p| rest.starts_with(**p))
-            .map_or_else(|| rest.chars().next().map_or(1, char::len_utf8), |p| p.len());
+            .map_or_else(
+                || rest.chars().next().map_or(1, char::len_utf8),
+                |p| p.len(),
+            );
         self.push(TokenKind::Punct, start..start + len);
     }
 
@@ -304,11 +307,12 @@ impl Lexer<'_> {
                 i = builder.escape(self.src, i);
                 continue;
             }
-            if b == b'$' && quote.interpolates() {
-                if let Some(next) = self.interpolation(&mut builder, i)? {
-                    i = next;
-                    continue;
-                }
+            if b == b'$'
+                && quote.interpolates()
+                && let Some(next) = self.interpolation(&mut builder, i)?
+            {
+                i = next;
+                continue;
             }
             i = builder.char(self.src, i);
         }
@@ -536,7 +540,10 @@ mod tests {
         assert_eq!(s.quote, Quote::Double);
         assert_eq!(s.interpolations.len(), 2);
         assert_eq!(s.interpolations[0].expr, "env.CHANGE_TITLE");
-        assert_eq!(&src[s.interpolations[0].range.clone()], "${env.CHANGE_TITLE}");
+        assert_eq!(
+            &src[s.interpolations[0].range.clone()],
+            "${env.CHANGE_TITLE}"
+        );
         assert_eq!(s.interpolations[1].expr, "CHANGE_BRANCH.x");
         assert!(s.cooked.ends_with(" $HOME"), "{}", s.cooked);
     }

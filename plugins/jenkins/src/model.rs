@@ -70,9 +70,10 @@ impl Scope {
 
     /// "in stage `x`" or "outside any stage", for messages.
     pub fn whereabouts(&self) -> String {
-        self.stage
-            .as_ref()
-            .map_or_else(|| "outside any stage".to_owned(), |s| format!("in stage `{}`", s.name))
+        self.stage.as_ref().map_or_else(
+            || "outside any stage".to_owned(),
+            |s| format!("in stage `{}`", s.name),
+        )
     }
 }
 
@@ -431,10 +432,9 @@ fn collect_ids(file: &File, args: &[crate::syntax::Arg], ids: &mut Vec<String>) 
             .is_some_and(|n| n.to_ascii_lowercase().contains("credential"));
         match &arg.value.kind {
             ExprKind::Str(_) if named_id || arg.name.is_none() => {
-                let id = file.constant(&arg.value).map_or_else(
-                    || unquoted(file.source.get(arg.value.range.clone()).unwrap_or_default()),
-                    |id| id,
-                );
+                let id = file.constant(&arg.value).unwrap_or_else(|| {
+                    unquoted(file.source.get(arg.value.range.clone()).unwrap_or_default())
+                });
                 if !id.is_empty() && !id.contains("://") {
                     ids.push(id.to_owned());
                 }
@@ -492,5 +492,9 @@ fn change_request_evidence(file: &File) -> Option<Range<usize>> {
 /// A string literal's source without its quotes (`"Build ${x}"` → `Build ${x}`).
 fn unquoted(text: &str) -> &str {
     let trimmed = text.trim_matches(|c| c == '"' || c == '\'');
-    if trimmed.len() < text.len() { trimmed } else { text }
+    if trimmed.len() < text.len() {
+        trimmed
+    } else {
+        text
+    }
 }

@@ -71,7 +71,10 @@ pub const SOURCES: &[Source] = &[
               SCM's naming rules",
     },
     // GitHub Pull Request Builder plugin.
-    anyone("ghprbPullTitle", "the pull request title (GitHub PR Builder)"),
+    anyone(
+        "ghprbPullTitle",
+        "the pull request title (GitHub PR Builder)",
+    ),
     anyone(
         "ghprbPullDescription",
         "the pull request description (GitHub PR Builder)",
@@ -273,7 +276,10 @@ mod tests {
     #[test]
     fn paths_and_tiers() {
         let o = origin_of_path(&["env", "CHANGE_TITLE"]).expect("source");
-        assert_eq!((o.display.as_str(), o.tier), ("env.CHANGE_TITLE", Tier::Anyone));
+        assert_eq!(
+            (o.display.as_str(), o.tier),
+            ("env.CHANGE_TITLE", Tier::Anyone)
+        );
         assert_eq!(
             origin_of_path(&["params", "V"]).map(|o| o.tier),
             Some(Tier::Limited)
@@ -284,8 +290,14 @@ mod tests {
 
     #[test]
     fn leading_paths() {
-        assert_eq!(leading_path("env.CHANGE_TITLE.trim()"), ["env", "CHANGE_TITLE", "trim"]);
-        assert_eq!(leading_path("env['CHANGE_BRANCH']"), ["env", "CHANGE_BRANCH"]);
+        assert_eq!(
+            leading_path("env.CHANGE_TITLE.trim()"),
+            ["env", "CHANGE_TITLE", "trim"]
+        );
+        assert_eq!(
+            leading_path("env['CHANGE_BRANCH']"),
+            ["env", "CHANGE_BRANCH"]
+        );
         assert_eq!(leading_path(" params.X "), ["params", "X"]);
     }
 

@@ -142,6 +142,7 @@ pub fn parse(source: &str) -> Result<File, SyntaxError> {
         range: e.range,
         limit: false,
     })?;
+    reject_yaml_pipeline(source, &tokens)?;
     check_brackets(source, &tokens)?;
     let mut parser = Parser {
         src: source,
@@ -156,6 +157,28 @@ pub fn parse(source: &str) -> Result<File, SyntaxError> {
         strings,
         comments,
     })
+}
+
+/// A file starting with a `pipeline:` mapping is a Pipeline-as-YAML definition (a plugin's
+/// format), not Groovy: reading it as Groovy would silently find nothing.
+fn reject_yaml_pipeline(src: &str, tokens: &[Token]) -> Result<(), SyntaxError> {
+    match tokens {
+        [first, second, ..]
+            if first.kind == TokenKind::Ident
+                && &src[first.range.clone()] == "pipeline"
+                && second.kind == TokenKind::Punct
+                && &src[second.range.clone()] == ":" =>
+        {
+            Err(SyntaxError {
+                message: "a Pipeline-as-YAML definition (`pipeline:` mapping), not a Groovy \
+                          Jenkinsfile"
+                    .to_owned(),
+                range: first.range.start..second.range.end,
+                limit: false,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn check_brackets(src: &str, tokens: &[Token]) -> Result<(), SyntaxError> {
@@ -340,7 +363,9 @@ impl Parser<'_> {
                 }
                 "import" | "package" => {
                     self.pos += 1;
-                    while self.peek().is_some_and(|t| !t.newline_before && self.text(t) != ";")
+                    while self
+                        .peek()
+                        .is_some_and(|t| !t.newline_before && self.text(t) != ";")
                     {
                         self.pos += 1;
                     }
@@ -360,7 +385,12 @@ impl Parser<'_> {
                     self.eat(":");
                     return self.expr_at(ExprKind::Compound(vec![value]), start);
                 }
-                "default" if self.tokens.get(self.pos + 1).is_some_and(|t| self.text(t) == ":") => {
+                "default"
+                    if self
+                        .tokens
+                        .get(self.pos + 1)
+                        .is_some_and(|t| self.text(t) == ":") =>
+                {
                     self.pos += 2;
                     return self.other(start);
                 }
@@ -466,15 +496,17 @@ impl Parser<'_> {
         match token.kind {
             TokenKind::Str(_) | TokenKind::Number => true,
             TokenKind::Ident => !WORD_OPERATORS.contains(&self.text(token)),
-            TokenKind::Punct => matches!(self.text(token), "[" | "-" | "!") && {
-                // `a [0]` is indexing in practice; `sh ['x']` does not occur. A `-` or `!`
-                // glued to the next token is an argument (`echo -1`), spaced it is binary.
-                let glued = self
-                    .tokens
-                    .get(self.pos + 1)
-                    .is_some_and(|n| n.range.start == token.range.end);
-                self.text(token) != "[" && glued
-            },
+            TokenKind::Punct => {
+                matches!(self.text(token), "[" | "-" | "!") && {
+                    // `a [0]` is indexing in practice; `sh ['x']` does not occur. A `-` or `!`
+                    // glued to the next token is an argument (`echo -1`), spaced it is binary.
+                    let glued = self
+                        .tokens
+                        .get(self.pos + 1)
+                        .is_some_and(|n| n.range.start == token.range.end);
+                    self.text(token) != "[" && glued
+                }
+            }
         }
     }
 
@@ -532,8 +564,7 @@ impl Parser<'_> {
     fn binary_rest(&mut self, first: Expr, start: usize) -> Expr {
         let mut operands = vec![first];
         let mut only_concat = true;
-        loop {
-            let Some(token) = self.peek() else { break };
+        while let Some(token) = self.peek() {
             let text = self.text(token);
             let is_operator = match token.kind {
                 TokenKind::Punct => !matches!(
@@ -545,7 +576,8 @@ impl Parser<'_> {
             };
             // A line break ends the statement unless the operator continues it (`.`-chains
             // are handled in `postfix`).
-            if !is_operator || (token.newline_before && !matches!(text, "?" | ":" | "&&" | "||" | "+"))
+            if !is_operator
+                || (token.newline_before && !matches!(text, "?" | ":" | "&&" | "||" | "+"))
             {
                 break;
             }
@@ -591,7 +623,8 @@ impl Parser<'_> {
         let start = self.start();
         let mut prefixes = 0;
         while self.peek().is_some_and(|t| {
-            (t.kind == TokenKind::Punct && matches!(self.text(t), "!" | "-" | "+" | "~" | "++" | "--"))
+            (t.kind == TokenKind::Punct
+                && matches!(self.text(t), "!" | "-" | "+" | "~" | "++" | "--"))
                 || (t.kind == TokenKind::Ident && self.text(t) == "new")
         }) {
             self.pos += 1;
@@ -608,8 +641,7 @@ impl Parser<'_> {
     fn postfix(&mut self) -> Expr {
         let start = self.start();
         let mut expr = self.primary();
-        loop {
-            let Some(token) = self.peek() else { break };
+        while let Some(token) = self.peek() {
             let text = self.text(token);
             match (token.kind, text) {
                 (TokenKind::Punct, "." | "?." | "*." | ".&") => {
@@ -618,9 +650,10 @@ impl Parser<'_> {
                     };
                     let name = match name_token.kind {
                         TokenKind::Ident => self.text(name_token).to_owned(),
-                        TokenKind::Str(index) => {
-                            self.strings.get(index).map_or_else(String::new, |s| s.cooked.clone())
-                        }
+                        TokenKind::Str(index) => self
+                            .strings
+                            .get(index)
+                            .map_or_else(String::new, |s| s.cooked.clone()),
                         _ => break,
                     };
                     self.pos += 2;
@@ -756,11 +789,11 @@ impl Parser<'_> {
                 "[" => {
                     self.pos += 1;
                     let entries = self.arguments_until("]");
-                    if entries.iter().any(|a| a.name.is_some()) {
-                        self.expr_at(ExprKind::Map(entries), start)
-                    } else if entries.is_empty()
-                        && self.src[start..self.end_of(start)].contains(':')
-                    {
+                    // `[:]` is the empty map.
+                    let is_map = entries.iter().any(|a| a.name.is_some())
+                        || (entries.is_empty()
+                            && self.src[start..self.end_of(start)].contains(':'));
+                    if is_map {
                         self.expr_at(ExprKind::Map(entries), start)
                     } else {
                         let items = entries.into_iter().map(|a| a.value).collect();
@@ -917,7 +950,12 @@ mod tests {
         let names = calls(
             "pipeline {\n agent { label 'x' }\n stages {\n  stage('a') {\n   steps { sh \"echo }\" }\n  }\n }\n}\n",
         );
-        assert_eq!(names, ["pipeline", "agent", "label", "stages", "stage", "steps", "sh"]);
+        assert_eq!(
+            names,
+            [
+                "pipeline", "agent", "label", "stages", "stage", "steps", "sh"
+            ]
+        );
     }
 
     #[test]
@@ -949,6 +987,12 @@ mod tests {
         assert!(parse("pipeline {\n stages {\n}\n").is_err());
         assert!(parse("foo(]").is_err());
         assert!(parse("}").is_err());
+        let yaml = parse("pipeline:\n  agent:\n    none:\n").expect_err("YAML");
+        assert!(
+            yaml.message.contains("Pipeline-as-YAML"),
+            "{}",
+            yaml.message
+        );
     }
 
     #[test]

@@ -275,7 +275,13 @@ fn collect_block(
             | ExprKind::Concat(items) => collect_block(file, items, taint, false, found),
             ExprKind::Map(entries) => {
                 for entry in entries {
-                    collect_block(file, std::slice::from_ref(&entry.value), taint, false, found);
+                    collect_block(
+                        file,
+                        std::slice::from_ref(&entry.value),
+                        taint,
+                        false,
+                        found,
+                    );
                 }
             }
             _ => {}
@@ -323,13 +329,19 @@ fn commit_metadata_output(file: &File, call: &Call) -> Option<Origin> {
         return None;
     }
     // A format printing only hashes, dates or counts is not free text.
-    let format = text
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("--pretty=").or_else(|| w.strip_prefix("--format=")));
+    let format = text.split_whitespace().find_map(|w| {
+        w.strip_prefix("--pretty=")
+            .or_else(|| w.strip_prefix("--format="))
+    });
     if let Some(format) = format {
-        let free_text = ["%s", "%B", "%b", "%an", "%ae", "%cn", "%ce", "%N", "%d", "%D", "%f"];
+        let free_text = [
+            "%s", "%B", "%b", "%an", "%ae", "%cn", "%ce", "%N", "%d", "%D", "%f",
+        ];
         if !free_text.iter().any(|p| format.contains(p))
-            && !matches!(format.trim_matches(['"', '\'']), "full" | "medium" | "short" | "oneline" | "raw" | "fuller")
+            && !matches!(
+                format.trim_matches(['"', '\'']),
+                "full" | "medium" | "short" | "oneline" | "raw" | "fuller"
+            )
         {
             return None;
         }

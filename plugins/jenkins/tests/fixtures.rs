@@ -87,8 +87,8 @@ fn every_rule_has_a_documentation_page() {
     let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
     for rule in Jenkins::info().rules {
         let page = docs.join(format!("{}.md", rule.id));
-        let text = std::fs::read_to_string(&page)
-            .unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
         assert!(
             text.starts_with(&format!("# {} — ", rule.id)),
             "{} must start with `# {} — <title>`",
@@ -103,7 +103,11 @@ fn every_rule_has_a_documentation_page() {
             "## Remediation",
             "## Example",
         ] {
-            assert!(text.contains(section), "{} lacks `{section}`", page.display());
+            assert!(
+                text.contains(section),
+                "{} lacks `{section}`",
+                page.display()
+            );
         }
     }
 }

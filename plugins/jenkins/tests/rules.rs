@@ -17,7 +17,8 @@ fn of<'f>(findings: &'f [Finding], rule: &str) -> Vec<&'f Finding> {
 
 #[test]
 fn triple_quoted_script_finding_has_inner_line_and_column() {
-    let source = "node {\n  sh \"\"\"\n    echo start\n      echo \"${env.CHANGE_TITLE}\"\n  \"\"\"\n}\n";
+    let source =
+        "node {\n  sh \"\"\"\n    echo start\n      echo \"${env.CHANGE_TITLE}\"\n  \"\"\"\n}\n";
     let findings = scan(source);
     let found = of(&findings, "JK-002");
     assert_eq!(found.len(), 1, "{findings:#?}");
@@ -46,9 +47,15 @@ fn reevaluated_shell_variable_points_into_the_script() {
 #[test]
 fn parse_errors_carry_positions_and_other_files_are_scanned() {
     let output = testing::scan::<Jenkins>(&[
-        ("a/Jenkinsfile", "pipeline {\n  stages {\n    sh 'unterminated\n  }\n}\n"),
+        (
+            "a/Jenkinsfile",
+            "pipeline {\n  stages {\n    sh 'unterminated\n  }\n}\n",
+        ),
         ("b/Jenkinsfile", "pipeline {\n  stages {\n}\n"),
-        ("c/Jenkinsfile", "node { sh \"echo ${env.CHANGE_TITLE}\" }\n"),
+        (
+            "c/Jenkinsfile",
+            "node { sh \"echo ${env.CHANGE_TITLE}\" }\n",
+        ),
     ]);
     assert_eq!(output.errors.len(), 2, "{:?}", output.errors);
     let first = &output.errors[0];
@@ -57,7 +64,11 @@ fn parse_errors_carry_positions_and_other_files_are_scanned() {
     assert_eq!((span.start_line, span.start_column), (3, 8));
     let second = &output.errors[1];
     assert_eq!(second.span.map(|s| s.start_line), Some(1), "{second:?}");
-    assert!(second.message.contains("never closed"), "{}", second.message);
+    assert!(
+        second.message.contains("never closed"),
+        "{}",
+        second.message
+    );
     assert_eq!(of(&output.findings, "JK-002").len(), 1);
 }
 
@@ -123,7 +134,11 @@ fn stage_agents_do_not_leak_into_other_stages() {
         .iter()
         .map(|f| (f.span.start_line, f.severity))
         .collect();
-    assert_eq!(summary, [(2, Severity::High), (15, Severity::Info)], "{findings:#?}");
+    assert_eq!(
+        summary,
+        [(2, Severity::High), (15, Severity::Info)],
+        "{findings:#?}"
+    );
     assert!(found[0].message.contains("`lint`"), "{}", found[0].message);
 }
 
@@ -165,10 +180,14 @@ fn fingerprints_do_not_depend_on_lines() {
 
 #[test]
 fn truncated_input_never_panics() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/jenkins");
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/jenkins");
     for entry in std::fs::read_dir(dir).expect("fixtures") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("utf-8");
-        for end in (0..text.len()).filter(|i| text.is_char_boundary(*i)).step_by(7) {
+        for end in (0..text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .step_by(7)
+        {
             let _ = testing::scan::<Jenkins>(&[("Jenkinsfile", &text[..end])]);
         }
     }

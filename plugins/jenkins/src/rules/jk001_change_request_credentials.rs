@@ -79,7 +79,9 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             Exposure::Explicit(_) => (
                 Severity::High,
                 Confidence::High,
-                format!("{base} that runs on change-request builds, where the pull request's code can read them"),
+                format!(
+                    "{base} that runs on change-request builds, where the pull request's code can read them"
+                ),
             ),
             Exposure::Implicit(evidence) => (
                 Severity::Medium,

@@ -142,7 +142,11 @@ fn finding(
         }
     };
     let mut finding = Finding::new(&META, file.path, file.span(range))
-        .message(format!("{how} ({}), {}", origin.why, step.scope.whereabouts()))
+        .message(format!(
+            "{how} ({}), {}",
+            origin.why,
+            step.scope.whereabouts()
+        ))
         .fingerprint_key(format!("{stage}|{step_name}|{written}"))
         .property("stage", stage)
         .property("source", origin.display.clone());

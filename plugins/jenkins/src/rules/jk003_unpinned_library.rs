@@ -158,12 +158,16 @@ fn report(
         Version::Branch(branch) => (
             Severity::Medium,
             Confidence::High,
-            format!("{how} loads shared library `{name}` at branch `{branch}`, which moves with every push to it"),
+            format!(
+                "{how} loads shared library `{name}` at branch `{branch}`, which moves with every push to it"
+            ),
         ),
         Version::Default => (
             Severity::Medium,
             Confidence::Medium,
-            format!("{how} loads shared library `{name}` without a version, so it runs whatever the configured default version (usually a branch) holds"),
+            format!(
+                "{how} loads shared library `{name}` without a version, so it runs whatever the configured default version (usually a branch) holds"
+            ),
         ),
         Version::Dynamic(None) => (
             Severity::Medium,
@@ -177,7 +181,9 @@ fn report(
                 Severity::Medium
             },
             Confidence::Medium,
-            format!("{how} loads shared library `{name}` at a version taken from {source}, which the build's author chooses"),
+            format!(
+                "{how} loads shared library `{name}` at a version taken from {source}, which the build's author chooses"
+            ),
         ),
     };
     findings.push(
@@ -197,7 +203,10 @@ mod tests {
     #[test]
     fn versions() {
         assert_eq!(classify_version(None), Version::Default);
-        assert_eq!(classify_version(Some("main")), Version::Branch("main".into()));
+        assert_eq!(
+            classify_version(Some("main")),
+            Version::Branch("main".into())
+        );
         assert_eq!(classify_version(Some("v1.2.3")), Version::Tag);
         assert_eq!(classify_version(Some("2.0")), Version::Tag);
         assert_eq!(

@@ -62,16 +62,16 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             AgentKind::Label(label) => (
                 Severity::High,
                 Confidence::Medium,
-                format!("agents labelled `{label}`, which outlive the build unless the label is an ephemeral cloud template"),
+                format!(
+                    "agents labelled `{label}`, which outlive the build unless the label is an ephemeral cloud template"
+                ),
             ),
             AgentKind::DynamicLabel => (
                 Severity::Medium,
                 Confidence::Low,
                 "agents chosen by a label computed at run time".to_owned(),
             ),
-            AgentKind::Docker {
-                escape: Some(flag),
-            } => (
+            AgentKind::Docker { escape: Some(flag) } => (
                 Severity::High,
                 Confidence::High,
                 format!("a Docker container given the host through `{flag}`"),
