@@ -18,7 +18,7 @@ pub mod syntax;
 pub mod taint;
 
 use sluice_pack_sdk::text::LineIndex;
-use sluice_pack_sdk::{FileError, FileErrorKind, Pack, PackInfo, ScanOutput, ScanRequest};
+use sluice_pack_sdk::{FileError, FileErrorKind, Finding, Pack, PackInfo, ScanOutput, ScanRequest};
 
 use crate::model::Model;
 
@@ -80,10 +80,36 @@ impl Pack for Jenkins {
                 model: &model,
                 lines: &lines,
             };
-            rules::check(&context, &mut output.findings);
+            let mut findings = Vec::new();
+            rules::check(&context, &mut findings);
+            output.findings.extend(keep_worst_per_place(findings));
         }
         Ok(output)
     }
+}
+
+/// A method called from several places is analysed at each call site, so the same text can
+/// be reported more than once: keep the most severe (then most confident) finding per rule
+/// and span.
+fn keep_worst_per_place(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let same_place = kept.iter_mut().find(|k| {
+            k.rule_id == finding.rule_id
+                && k.span.start_byte == finding.span.start_byte
+                && k.span.end_byte == finding.span.end_byte
+        });
+        match same_place {
+            Some(existing) => {
+                if (finding.severity, finding.confidence) > (existing.severity, existing.confidence)
+                {
+                    *existing = finding;
+                }
+            }
+            None => kept.push(finding),
+        }
+    }
+    kept
 }
 
 sluice_pack_sdk::export_pack!(Jenkins);

@@ -6,11 +6,12 @@
 //! the same code: a declarative `steps { }` or `script { }` block holds scripted code, and a
 //! scripted file may call `pipeline { }` (shared-library `call` bodies do).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use crate::agents::{self, Agent, AgentKind};
 use crate::conditions::{self, Gate, Reach};
-use crate::syntax::{Block, Call, Expr, ExprKind, File};
+use crate::syntax::{Block, Call, Expr, ExprKind, File, visit_calls};
 use crate::taint::Taint;
 
 /// The steps that run a script in a shell.
@@ -116,7 +117,17 @@ pub struct Model<'f> {
     /// The first sign that the pipeline builds change requests at all.
     pub change_request_evidence: Option<Range<usize>>,
     pub taint: Taint,
+    /// Methods defined in the file, walked where they are called (with the caller's stage,
+    /// gate, agent and credentials) rather than where they are defined.
+    functions: BTreeMap<&'f str, &'f Block>,
+    /// Methods called somewhere in the file.
+    called: BTreeSet<&'f str>,
+    /// Methods being walked (recursion guard).
+    active: Vec<&'f str>,
 }
+
+/// How deep calls of the file's own methods are followed.
+const MAX_CALL_DEPTH: usize = 8;
 
 impl<'f> Model<'f> {
     pub fn build(file: &'f File) -> Model<'f> {
@@ -128,7 +139,21 @@ impl<'f> Model<'f> {
             approvals: Vec::new(),
             change_request_evidence: change_request_evidence(file),
             taint: Taint::collect(file),
+            functions: BTreeMap::new(),
+            called: BTreeSet::new(),
+            active: Vec::new(),
         };
+        collect_functions(&file.statements, &mut model.functions);
+        let functions = &model.functions;
+        let mut called = BTreeSet::new();
+        visit_calls(&file.statements, &mut |call| {
+            if call.receiver.is_none()
+                && let Some((name, _)) = functions.get_key_value(call.name.as_str())
+            {
+                called.insert(*name);
+            }
+        });
+        model.called = called;
         model.walk_block(&file.statements, &Scope::root());
         model
     }
@@ -181,6 +206,13 @@ impl<'f> Model<'f> {
                     self.walk_expr(&entry.value, scope);
                 }
             }
+            ExprKind::Function { name, body } => {
+                // A method nobody calls here (a library step's `call`) is analysed where it
+                // stands; a called one at each call site.
+                if !self.called.contains(name.as_str()) {
+                    self.walk_block(body, scope);
+                }
+            }
             ExprKind::Annotation(_)
             | ExprKind::Str(_)
             | ExprKind::Path(_)
@@ -222,6 +254,17 @@ impl<'f> Model<'f> {
                 let binding = self.binding(call, scope);
                 self.bindings.push(binding);
                 inner.credentials.push(self.bindings.len() - 1);
+            }
+            name if plain && self.functions.contains_key(name) => {
+                if let Some((name, body)) =
+                    self.functions.get_key_value(name).map(|(n, b)| (*n, *b))
+                    && !self.active.contains(&name)
+                    && self.active.len() < MAX_CALL_DEPTH
+                {
+                    self.active.push(name);
+                    self.walk_block(body, scope);
+                    self.active.pop();
+                }
             }
             _ => {}
         }
@@ -496,5 +539,18 @@ fn unquoted(text: &str) -> &str {
         trimmed
     } else {
         text
+    }
+}
+
+/// Method definitions of the file (top level and inside classes); the first of a name wins.
+fn collect_functions<'f>(block: &'f [Expr], functions: &mut BTreeMap<&'f str, &'f Block>) {
+    for expr in block {
+        match &expr.kind {
+            ExprKind::Function { name, body } => {
+                functions.entry(name.as_str()).or_insert(body);
+            }
+            ExprKind::Closure(items) => collect_functions(items, functions),
+            _ => {}
+        }
     }
 }

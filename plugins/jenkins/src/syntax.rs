@@ -43,6 +43,11 @@ pub enum ExprKind {
     },
     /// `@Name(args)`.
     Annotation(Box<Call>),
+    /// A method definition: `def name(params) { body }`, `void name(String a) { … }`.
+    Function {
+        name: String,
+        body: Block,
+    },
     /// Operands joined only by `+`, `?:` or a ternary: a value built from its operands'
     /// text (a string concatenation, or a choice between them).
     Concat(Vec<Expr>),
@@ -248,6 +253,11 @@ const MODIFIERS: &[&str] = &[
     "synchronized",
 ];
 
+/// Return types of method definitions that are not capitalised class names.
+const PRIMITIVE_TYPES: &[&str] = &[
+    "void", "boolean", "int", "long", "double", "float", "char", "byte", "short",
+];
+
 /// Words that are operators between operands.
 const WORD_OPERATORS: &[&str] = &["in", "instanceof", "as"];
 
@@ -406,13 +416,79 @@ impl Parser<'_> {
                     return self.expr_at(ExprKind::Closure(block), start);
                 }
                 word if MODIFIERS.contains(&word) => {
+                    if let Some(function) = self.function(start) {
+                        return function;
+                    }
                     self.pos += 1;
                     return self.statement();
+                }
+                word if PRIMITIVE_TYPES.contains(&word) || word.starts_with(char::is_uppercase) => {
+                    if let Some(function) = self.function(start) {
+                        return function;
+                    }
                 }
                 _ => {}
             }
         }
         self.expression_statement()
+    }
+
+    /// `[modifiers] [Type] name(params) {` at the current token; restores the position and
+    /// returns `None` when the tokens are not a method definition.
+    fn function(&mut self, start: usize) -> Option<Expr> {
+        let saved = self.pos;
+        let ident_at = |parser: &Self, i: usize| {
+            parser
+                .tokens
+                .get(i)
+                .filter(|t| t.kind == TokenKind::Ident)
+                .map(|t| parser.text(t).to_owned())
+        };
+        while ident_at(self, self.pos).is_some_and(|w| MODIFIERS.contains(&w.as_str())) {
+            self.pos += 1;
+        }
+        // An optional return type, then the name.
+        if ident_at(self, self.pos).is_some() && ident_at(self, self.pos + 1).is_some() {
+            self.pos += 1;
+        }
+        let name = ident_at(self, self.pos);
+        let opens = self
+            .tokens
+            .get(self.pos + 1)
+            .is_some_and(|t| t.kind == TokenKind::Punct && self.text(t) == "(");
+        let (Some(name), true) = (name, opens) else {
+            self.pos = saved;
+            return None;
+        };
+        // Skip the parameter list to its `)` (brackets are balanced).
+        let mut depth = 0usize;
+        let mut i = self.pos + 1;
+        while let Some(token) = self.tokens.get(i) {
+            if token.kind == TokenKind::Punct {
+                match self.text(token) {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        let body_opens = self
+            .tokens
+            .get(i + 1)
+            .is_some_and(|t| t.kind == TokenKind::Punct && self.text(t) == "{");
+        if !body_opens {
+            self.pos = saved;
+            return None;
+        }
+        self.pos = i + 1;
+        let body = self.braced_block();
+        Some(self.expr_at(ExprKind::Function { name, body }, start))
     }
 
     fn if_statement(&mut self) -> Expr {
@@ -921,6 +997,7 @@ pub fn visit_expr_calls<'a>(expr: &'a Expr, visit: &mut dyn FnMut(&'a Call)) {
             visit_expr_calls(target, visit);
             visit_expr_calls(value, visit);
         }
+        ExprKind::Function { body, .. } => visit_calls(body, visit),
         ExprKind::If {
             condition,
             then,

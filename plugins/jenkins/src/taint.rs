@@ -269,7 +269,8 @@ fn collect_block(
                 collect_block(file, then, taint, false, found);
                 collect_block(file, otherwise, taint, false, found);
             }
-            ExprKind::Closure(items)
+            ExprKind::Function { body: items, .. }
+            | ExprKind::Closure(items)
             | ExprKind::List(items)
             | ExprKind::Compound(items)
             | ExprKind::Concat(items) => collect_block(file, items, taint, false, found),

@@ -192,3 +192,22 @@ fn truncated_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn methods_are_analysed_at_their_call_sites() {
+    let source = "def publish(String what) {\n  withCredentials([string(credentialsId: 'npm', variable: 'T')]) {\n    sh \"npm publish ${what}\"\n  }\n}\n\
+node('linux') {\n  if (env.CHANGE_ID) {\n    stage('pr') { publish(env.CHANGE_BRANCH) }\n  }\n  stage('main') { publish('x') }\n}\n";
+    let findings = scan(source);
+    let credentials = of(&findings, "JK-001");
+    // One finding for the binding, from its most exposed call site.
+    assert_eq!(credentials.len(), 1, "{findings:#?}");
+    assert_eq!(credentials[0].severity, Severity::High);
+    assert!(
+        credentials[0].message.contains("stage `pr`"),
+        "{}",
+        credentials[0].message
+    );
+    // Recursion is bounded.
+    let recursive = scan("def f() { f(); sh 'make' }\nnode { f() }\n");
+    assert!(of(&recursive, "JK-001").is_empty());
+}
