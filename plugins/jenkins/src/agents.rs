@@ -64,7 +64,7 @@ const ESCAPES: &[&str] = &[
     "--cap-add SYS_ADMIN",
 ];
 
-fn docker_escape(args: Option<&str>) -> Option<String> {
+pub fn docker_escape(args: Option<&str>) -> Option<String> {
     let args = args?;
     ESCAPES
         .iter()
@@ -187,6 +187,21 @@ pub fn scripted(file: &File, call: &Call, in_pod: bool) -> Agent {
         display: file.source.get(range.clone()).unwrap_or("node").to_owned(),
         range,
     }
+}
+
+/// `docker.image('x').inside('--privileged …') { }`: a container on the current agent that
+/// is handed the host; `None` for an ordinary container (the agent stays the one in scope).
+pub fn inside(file: &File, call: &Call) -> Option<Agent> {
+    let args = call.positional(0).and_then(|e| file.string(e))?;
+    let escape = docker_escape(Some(&args.cooked))?;
+    let range = call.name_range.start..args.range.end.max(call.name_range.end);
+    Some(Agent {
+        kind: AgentKind::Docker {
+            escape: Some(escape.clone()),
+        },
+        display: format!(".inside('…{escape}…')"),
+        range,
+    })
 }
 
 #[cfg(test)]

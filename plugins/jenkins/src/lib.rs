@@ -82,10 +82,29 @@ impl Pack for Jenkins {
             };
             let mut findings = Vec::new();
             rules::check(&context, &mut findings);
-            output.findings.extend(keep_worst_per_place(findings));
+            output
+                .findings
+                .extend(distinct_fingerprints(keep_worst_per_place(findings)));
         }
         Ok(output)
     }
+}
+
+/// Two findings of one rule with the same route and text in one file (the same
+/// interpolation twice in a script) get `#2`, `#3` … so fingerprints stay distinct and stable.
+fn distinct_fingerprints(mut findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen: std::collections::BTreeMap<(String, String), usize> =
+        std::collections::BTreeMap::new();
+    for finding in &mut findings {
+        let count = seen
+            .entry((finding.rule_id.clone(), finding.fingerprint_key.clone()))
+            .or_default();
+        *count += 1;
+        if *count > 1 {
+            finding.fingerprint_key = format!("{}#{count}", finding.fingerprint_key);
+        }
+    }
+    findings
 }
 
 /// A method called from several places is analysed at each call site, so the same text can

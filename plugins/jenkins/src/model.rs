@@ -245,6 +245,23 @@ impl<'f> Model<'f> {
                 inner.agent = Some(self.agents.len() - 1);
             }
             "podTemplate" | "containerTemplate" if plain => inner.in_pod = true,
+            "inside" | "withRun" if !plain => {
+                if let Some(agent) = agents::inside(self.file, call) {
+                    self.agents.push(agent);
+                    inner.agent = Some(self.agents.len() - 1);
+                }
+            }
+            // Groovy read from the workspace runs inside the pipeline; this pack does not
+            // follow it (the file is usually not a Jenkinsfile the request holds).
+            "load" | "evaluate" if plain => {
+                let what = call
+                    .positional(0)
+                    .map_or_else(String::new, |e| format!(" {}", self.text(e)));
+                sluice_pack_sdk::log::warn(&format!(
+                    "`{}{what}` runs Groovy the Jenkins pack does not analyse",
+                    call.name
+                ));
+            }
             "stage" if plain => inner.stage = Some(self.stage(call, scope)),
             "input" if plain => self.approvals.push(Approval {
                 range: range.clone(),

@@ -211,3 +211,24 @@ node('linux') {\n  if (env.CHANGE_ID) {\n    stage('pr') { publish(env.CHANGE_BR
     let recursive = scan("def f() { f(); sh 'make' }\nnode { f() }\n");
     assert!(of(&recursive, "JK-001").is_empty());
 }
+
+#[test]
+fn privileged_inside_container_is_an_agent_risk() {
+    let source = "podTemplate {\n node(POD_LABEL) {\n  if (env.CHANGE_ID) {\n   docker.image('node:20').inside('-v /var/run/docker.sock:/var/run/docker.sock') {\n    sh 'npm ci'\n   }\n   docker.image('node:20').inside { sh 'npm test' }\n  }\n }\n}\n";
+    let findings = scan(source);
+    let found = of(&findings, "JK-009");
+    assert_eq!(found.len(), 1, "{findings:#?}");
+    assert_eq!(found[0].span.start_line, 4);
+    assert_eq!(found[0].severity, Severity::High);
+}
+
+#[test]
+fn repeated_text_gets_distinct_fingerprints() {
+    let findings = scan("node { sh \"echo ${env.CHANGE_TITLE}; echo ${env.CHANGE_TITLE}\" }\n");
+    let keys: Vec<&str> = of(&findings, "JK-002")
+        .iter()
+        .map(|f| f.fingerprint_key.as_str())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0], keys[1]);
+}

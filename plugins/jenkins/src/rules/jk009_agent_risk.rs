@@ -18,8 +18,9 @@ pub const META: RuleMeta = RuleMeta {
         that outlives the build: `agent any` or a scripted `node { }` without a label (any \
         executor, including the controller's built-in node if it has executors), a static \
         label (`agent { label 'linux' }`, `node('linux')`), the controller itself (`label \
-        'master'`, `'built-in'`), or a Docker agent whose arguments hand it the host \
-        (`--privileged`, the Docker socket, host network or PID namespace). The pull \
+        'master'`, `'built-in'`), or a Docker agent or `docker.image(…).inside(args)` \
+        container whose arguments hand it the host (`--privileged`, the Docker socket, host \
+        network or PID namespace). The pull \
         request's code can leave a backdoor in the workspace, tool caches or the agent's \
         account for the next build — of a release branch, with its credentials — or, on the \
         controller, read every secret Jenkins holds.\n\n\
