@@ -472,9 +472,10 @@ impl Builder {
             '/' => "/",
             // A backslash before a line break joins the lines.
             '\n' => "",
-            'u' if src.len() >= at + 6 => {
-                let decoded = u32::from_str_radix(&src[at + 2..at + 6], 16)
-                    .ok()
+            'u' => {
+                let decoded = src
+                    .get(at + 2..at + 6)
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
                     .and_then(char::from_u32);
                 if let Some(c) = decoded {
                     let mut buffer = [0u8; 4];
@@ -589,6 +590,13 @@ mod tests {
         assert_eq!(error.range.start, 4);
         assert!(lex("/* open").is_err());
         assert!(lex("\"\"\"never closed").is_err());
+    }
+
+    #[test]
+    fn unicode_escapes() {
+        assert_eq!(only_string(r#""\u00e9""#).cooked, "é");
+        // A short or multi-byte `\u` sequence is kept as written, never sliced mid-character.
+        assert!(only_string("\"\\u€€\"").cooked.starts_with("\\u"));
     }
 
     #[test]

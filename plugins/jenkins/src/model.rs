@@ -124,7 +124,15 @@ pub struct Model<'f> {
     called: BTreeSet<&'f str>,
     /// Methods being walked (recursion guard).
     active: Vec<&'f str>,
+    /// Method bodies walked at call sites so far (a budget: calls fan out).
+    expansions: usize,
+    /// Methods walked at least once.
+    walked: BTreeSet<&'f str>,
 }
+
+/// How many method bodies one file may expand at call sites; past it, calls are not followed
+/// (logged), which keeps a file of many mutually calling helpers linear.
+const MAX_EXPANSIONS: usize = 2_000;
 
 /// How deep calls of the file's own methods are followed.
 const MAX_CALL_DEPTH: usize = 8;
@@ -142,6 +150,8 @@ impl<'f> Model<'f> {
             functions: BTreeMap::new(),
             called: BTreeSet::new(),
             active: Vec::new(),
+            expansions: 0,
+            walked: BTreeSet::new(),
         };
         collect_functions(&file.statements, &mut model.functions);
         let functions = &model.functions;
@@ -155,6 +165,20 @@ impl<'f> Model<'f> {
         });
         model.called = called;
         model.walk_block(&file.statements, &Scope::root());
+        // Methods whose calls were not followed (depth, budget) are still analysed once,
+        // where they stand.
+        let pending: Vec<(&str, &Block)> = model
+            .functions
+            .iter()
+            .filter(|(name, _)| !model.walked.contains(*name))
+            .map(|(name, body)| (*name, *body))
+            .collect();
+        for (name, body) in pending {
+            model.walked.insert(name);
+            model.active.push(name);
+            model.walk_block(body, &Scope::root());
+            model.active.pop();
+        }
         model
     }
 
@@ -210,6 +234,9 @@ impl<'f> Model<'f> {
                 // A method nobody calls here (a library step's `call`) is analysed where it
                 // stands; a called one at each call site.
                 if !self.called.contains(name.as_str()) {
+                    if let Some((name, _)) = self.functions.get_key_value(name.as_str()) {
+                        self.walked.insert(*name);
+                    }
                     self.walk_block(body, scope);
                 }
             }
@@ -278,7 +305,17 @@ impl<'f> Model<'f> {
                     && !self.active.contains(&name)
                     && self.active.len() < MAX_CALL_DEPTH
                 {
+                    self.expansions += 1;
+                    if self.expansions == MAX_EXPANSIONS {
+                        sluice_pack_sdk::log::warn(&format!(
+                            "method calls expanded {MAX_EXPANSIONS} times; further calls are not followed"
+                        ));
+                    }
+                    if self.expansions >= MAX_EXPANSIONS {
+                        return;
+                    }
                     self.active.push(name);
+                    self.walked.insert(name);
                     self.walk_block(body, scope);
                     self.active.pop();
                 }

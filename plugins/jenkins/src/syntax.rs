@@ -186,6 +186,14 @@ fn reject_yaml_pipeline(src: &str, tokens: &[Token]) -> Result<(), SyntaxError> 
     }
 }
 
+fn line_of(src: &str, offset: usize) -> usize {
+    src.as_bytes()[..offset.min(src.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
 fn check_brackets(src: &str, tokens: &[Token]) -> Result<(), SyntaxError> {
     let mut stack: Vec<&Token> = Vec::new();
     for token in tokens.iter().filter(|t| t.kind == TokenKind::Punct) {
@@ -212,9 +220,9 @@ fn check_brackets(src: &str, tokens: &[Token]) -> Result<(), SyntaxError> {
                     Some(open) => {
                         return Err(SyntaxError {
                             message: format!(
-                                "`{text}` does not close the `{}` opened at byte {}",
+                                "`{text}` does not close the `{}` opened on line {}",
                                 &src[open.range.clone()],
-                                open.range.start
+                                line_of(src, open.range.start)
                             ),
                             range: token.range.clone(),
                             limit: false,

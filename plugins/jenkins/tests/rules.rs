@@ -232,3 +232,82 @@ fn repeated_text_gets_distinct_fingerprints() {
     assert_eq!(keys.len(), 2);
     assert_ne!(keys[0], keys[1]);
 }
+
+#[test]
+fn arbitrary_text_never_panics() {
+    // A fixed pseudo-random walk over Groovy's delicate characters, multi-byte ones included.
+    const ALPHABET: &[&str] = &[
+        "'",
+        "\"",
+        "'''",
+        "\"\"\"",
+        "$",
+        "${",
+        "}",
+        "{",
+        "(",
+        ")",
+        "[",
+        "]",
+        "\\",
+        "\\u",
+        "/",
+        "/*",
+        "*/",
+        "//",
+        "\n",
+        " ",
+        "sh ",
+        "é",
+        "€",
+        "𝄞",
+        "x",
+        "env.CHANGE_TITLE",
+        ":",
+        ",",
+        "$/",
+        "/$",
+        "->",
+        "?",
+        "=",
+        "def ",
+        "if ",
+        "@Library(",
+        "pipeline {",
+        "node(",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..400 {
+        let mut text = String::new();
+        for _ in 0..40 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let index = usize::try_from(state % ALPHABET.len() as u64).expect("small");
+            text.push_str(ALPHABET[index]);
+        }
+        let _ = testing::scan::<Jenkins>(&[("Jenkinsfile", &text)]);
+    }
+}
+
+#[test]
+fn fan_out_of_method_calls_stays_bounded() {
+    // Ten methods each calling the next one five times: 5^9 call paths without a budget.
+    let mut source = String::new();
+    for level in 0..10 {
+        source.push_str(&format!("def f{level}() {{\n"));
+        if level < 9 {
+            for _ in 0..5 {
+                source.push_str(&format!("  f{}()\n", level + 1));
+            }
+        } else {
+            source.push_str("  sh \"make ${env.CHANGE_BRANCH}\"\n");
+        }
+        source.push_str("}\n");
+    }
+    source.push_str("node { f0() }\n");
+    let started = std::time::Instant::now();
+    let findings = scan(&source);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(of(&findings, "JK-002").len(), 1);
+}
