@@ -15,7 +15,11 @@ pub enum Reach {
     Only,
     /// Change-request builds among others (`anyOf { changeRequest(); branch 'main' }`).
     Possible,
-    /// Never change-request builds.
+    /// Exactly the builds that are not change requests (`not { changeRequest() }`,
+    /// `!env.CHANGE_ID`): its negation is [`Reach::Only`].
+    NotChangeRequests,
+    /// Never change-request builds, and not all others either (`branch 'main'`): its negation
+    /// says nothing.
     Excluded,
     /// Nothing says.
     Unknown,
@@ -24,28 +28,36 @@ pub enum Reach {
 impl Reach {
     pub fn negate(self) -> Reach {
         match self {
-            Reach::Only => Reach::Excluded,
-            Reach::Excluded => Reach::Only,
-            Reach::Possible | Reach::Unknown => Reach::Unknown,
+            Reach::Only => Reach::NotChangeRequests,
+            Reach::NotChangeRequests => Reach::Only,
+            Reach::Excluded | Reach::Possible | Reach::Unknown => Reach::Unknown,
         }
+    }
+
+    /// Change-request builds never run this.
+    pub fn is_excluded(self) -> bool {
+        matches!(self, Reach::Excluded | Reach::NotChangeRequests)
     }
 
     /// Both conditions hold (nested scopes, implicit `allOf` of a `when` block).
     pub fn and(self, other: Reach) -> Reach {
-        use Reach::{Excluded, Only, Possible, Unknown};
+        use Reach::{Excluded, NotChangeRequests, Only, Possible, Unknown};
         match (self, other) {
-            (Excluded, _) | (_, Excluded) => Excluded,
+            // An unknown condition adds nothing (and `Unknown` starts every fold).
+            (Unknown, reach) | (reach, Unknown) => reach,
+            (NotChangeRequests, NotChangeRequests) => NotChangeRequests,
+            (Excluded | NotChangeRequests, _) | (_, Excluded | NotChangeRequests) => Excluded,
             (Only, _) | (_, Only) => Only,
-            (Possible, _) | (_, Possible) => Possible,
-            (Unknown, Unknown) => Unknown,
+            (Possible, Possible) => Possible,
         }
     }
 
     /// Either condition holds.
     pub fn or(self, other: Reach) -> Reach {
-        use Reach::{Excluded, Only, Possible, Unknown};
+        use Reach::{Excluded, NotChangeRequests, Only, Possible, Unknown};
         match (self, other) {
-            (Excluded, Excluded) => Excluded,
+            (NotChangeRequests, NotChangeRequests) => NotChangeRequests,
+            (Excluded | NotChangeRequests, Excluded | NotChangeRequests) => Excluded,
             (Only, Only) => Only,
             (Only | Possible, _) | (_, Only | Possible) => Possible,
             _ => Unknown,
@@ -195,7 +207,7 @@ pub fn expression(text: &str) -> Reach {
                 || after.starts_with("==\"\"")
                 || after.starts_with("?.isEmpty()") && !before.ends_with('!');
             atoms.push(if negated {
-                Reach::Excluded
+                Reach::NotChangeRequests
             } else {
                 Reach::Only
             });
@@ -233,7 +245,7 @@ pub fn expression(text: &str) -> Reach {
             } else if let Some(rest) = after.strip_prefix("!=") {
                 let rest = rest.trim_start_matches(['\'', '"']);
                 if rest.starts_with("PR-") {
-                    Reach::Excluded
+                    Reach::NotChangeRequests
                 } else {
                     Reach::Unknown
                 }
@@ -273,7 +285,16 @@ mod tests {
     fn when_blocks() {
         assert_eq!(when("when { changeRequest() }"), Reach::Only);
         assert_eq!(when("when { changeRequest target: 'main' }"), Reach::Only);
-        assert_eq!(when("when { not { changeRequest() } }"), Reach::Excluded);
+        assert_eq!(
+            when("when { not { changeRequest() } }"),
+            Reach::NotChangeRequests
+        );
+        assert_eq!(
+            when("when { not { not { changeRequest() } } }"),
+            Reach::Only
+        );
+        // Not `main` includes change requests and every other branch: says nothing.
+        assert_eq!(when("when { not { branch 'main' } }"), Reach::Unknown);
         assert_eq!(when("when { branch 'main' }"), Reach::Excluded);
         assert_eq!(when("when { branch 'PR-*' }"), Reach::Only);
         assert_eq!(
@@ -298,8 +319,11 @@ mod tests {
     fn expressions() {
         assert_eq!(expression("env.CHANGE_ID"), Reach::Only);
         assert_eq!(expression("env.CHANGE_ID != null"), Reach::Only);
-        assert_eq!(expression("!env.CHANGE_ID"), Reach::Excluded);
-        assert_eq!(expression("env.CHANGE_ID == null"), Reach::Excluded);
+        assert_eq!(expression("!env.CHANGE_ID"), Reach::NotChangeRequests);
+        assert_eq!(
+            expression("env.CHANGE_ID == null"),
+            Reach::NotChangeRequests
+        );
         assert_eq!(expression("env.BRANCH_NAME == 'master'"), Reach::Excluded);
         assert_eq!(expression("env.BRANCH_NAME.startsWith('PR-')"), Reach::Only);
         assert_eq!(

@@ -25,10 +25,12 @@ impl Exposure {
         match scope.gate.reach {
             Reach::Only | Reach::Possible => Exposure::Explicit(scope.gate.evidence.clone()),
             // An exclusion only matters in a pipeline that builds change requests at all.
-            Reach::Excluded if model.change_request_evidence.is_some() => {
+            Reach::Excluded | Reach::NotChangeRequests
+                if model.change_request_evidence.is_some() =>
+            {
                 Exposure::Excluded(scope.gate.evidence.clone())
             }
-            Reach::Excluded => Exposure::Unshown,
+            Reach::Excluded | Reach::NotChangeRequests => Exposure::Unshown,
             Reach::Unknown => model
                 .change_request_evidence
                 .clone()

@@ -186,7 +186,7 @@ impl<'f> Model<'f> {
     pub fn approval_before(&self, offset: usize) -> Option<&Approval> {
         self.approvals
             .iter()
-            .find(|a| a.range.start < offset && a.reach != Reach::Excluded)
+            .find(|a| a.range.start < offset && !a.reach.is_excluded())
     }
 
     fn walk_block(&mut self, block: &'f [Expr], scope: &Scope) {

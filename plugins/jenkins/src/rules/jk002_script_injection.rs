@@ -6,7 +6,6 @@ use sluice_pack_sdk::shell::reeval;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::FileContext;
-use crate::conditions::Reach;
 use crate::model::ScriptStep;
 use crate::sources::{Origin, Tier};
 use crate::syntax::{Expr, ExprKind};
@@ -150,7 +149,7 @@ fn finding(
         .fingerprint_key(format!("{stage}|{step_name}|{written}"))
         .property("stage", stage)
         .property("source", origin.display.clone());
-    if origin.change_request_only && step.scope.gate.reach == Reach::Excluded {
+    if origin.change_request_only && step.scope.gate.reach.is_excluded() {
         severity = Severity::Info;
         finding = finding.mitigation(
             "change-requests-excluded",
