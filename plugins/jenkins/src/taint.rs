@@ -32,6 +32,11 @@ pub struct Taint {
 /// Parameter definitions whose values are not free text.
 const CLOSED_PARAMETER_TYPES: &[&str] = &["booleanParam", "choice", "choiceParam"];
 
+/// Parameter definitions holding free text. Jenkins also exposes every parameter as an
+/// environment variable of the same name, so `${NAME}`, `env.NAME` and the shell's `$NAME`
+/// carry it too.
+const OPEN_PARAMETER_TYPES: &[&str] = &["string", "text", "password", "stringParam", "textParam"];
+
 /// Methods that return their receiver's text (or part of it) unchanged in kind.
 const PRESERVING: &[&str] = &[
     "trim",
@@ -73,13 +78,42 @@ impl Taint {
     /// Collects the aliases of `file` (two passes, so an alias of an alias is found).
     pub fn collect(file: &File) -> Taint {
         let mut taint = Taint::default();
+        let mut open_parameters = Vec::new();
+        // Only this job's own definitions: `parameters { … }` / `properties([parameters([…])])`,
+        // not `build job: …, parameters: [string(name: …, value: …)]` for another job.
+        let mut definitions = Vec::new();
         visit_calls(&file.statements, &mut |call| {
-            if CLOSED_PARAMETER_TYPES.contains(&call.name.as_str())
-                && let Some(name) = call.named("name").and_then(|e| file.constant(e))
-            {
-                taint.closed_parameters.push(name.to_owned());
+            if call.name == "parameters" && call.receiver.is_none() {
+                let mut inside = |definition: &Call| definitions.push(definition.clone());
+                for arg in &call.args {
+                    crate::syntax::visit_expr_calls(&arg.value, &mut inside);
+                }
+                if let Some(block) = &call.closure {
+                    visit_calls(block, &mut inside);
+                }
             }
         });
+        for call in &definitions {
+            let Some(name) = call.named("name").and_then(|e| file.constant(e)) else {
+                continue;
+            };
+            if CLOSED_PARAMETER_TYPES.contains(&call.name.as_str()) {
+                taint.closed_parameters.push(name.to_owned());
+            } else if OPEN_PARAMETER_TYPES.contains(&call.name.as_str())
+                && call.named("credentialsId").is_none()
+                && call.receiver.is_none()
+            {
+                open_parameters.push(name.to_owned());
+            }
+        }
+        for name in open_parameters {
+            if let Some(origin) = sources::origin_of_path(&["params", &name]) {
+                taint.aliases.entry(name).or_insert(Alias {
+                    origin,
+                    environment: true,
+                });
+            }
+        }
         for _ in 0..2 {
             let mut found = Vec::new();
             collect_block(file, &file.statements, &taint, false, &mut found);
@@ -219,8 +253,15 @@ impl Taint {
 }
 
 fn aliased(name: &str, origin: &Origin) -> Origin {
+    // A copy of a copy names the original source only.
+    let root = origin
+        .display
+        .rsplit(" (a copy of ")
+        .next()
+        .unwrap_or(&origin.display)
+        .trim_end_matches(')');
     Origin {
-        display: format!("{name} (a copy of {})", origin.display),
+        display: format!("{name} (a copy of {root})"),
         ..origin.clone()
     }
 }
@@ -380,6 +421,16 @@ mod tests {
         assert!(taint.alias("ok").is_none());
         assert!(taint.alias("c").is_some());
         assert!(taint.is_shell_tainted("T") && taint.is_shell_tainted("CHANGE_TITLE"));
+        let params = parse(
+            "pipeline { parameters { string(name: 'VERSION'); booleanParam(name: 'DRY') } }\n\
+             withCredentials([string(credentialsId: 'c', variable: 'TOKEN')]) { }\n\
+             build job: 'down', parameters: [string(name: 'OTHER', value: 'x')]\n",
+        )
+        .expect("parses");
+        let taint = Taint::collect(&params);
+        assert!(taint.alias("VERSION").is_some_and(|a| a.environment));
+        assert!(taint.alias("DRY").is_none() && taint.alias("TOKEN").is_none());
+        assert!(taint.alias("OTHER").is_none());
         assert!(!taint.is_shell_tainted("b"));
     }
 }
