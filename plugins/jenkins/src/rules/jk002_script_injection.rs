@@ -32,7 +32,8 @@ pub const META: RuleMeta = RuleMeta {
         author names and e-mails, the output of `git log`/`git show` read with \
         `returnStdout`, at High severity; branch and tag names (`BRANCH_NAME`, `GIT_BRANCH`, \
         `TAG_NAME`) and build parameters (`params.X`), which need push or Build permission, \
-        at Medium. Variables copied from a source (`environment { T = \"${env.CHANGE_TITLE}\" \
+        at Medium; a `string`/`text`/`password` parameter the job declares also counts under its \
+        bare name (`${X}`, `env.X`, the shell's `$X`). Variables copied from a source (`environment { T = \"${env.CHANGE_TITLE}\" \
         }`, `def t = env.CHANGE_TITLE`, `withEnv([\"T=${…}\"])`) count as the source.\n\n\
         A change-request-only variable in a scope that excludes change requests is empty \
         there: Info with a mitigation.\n\n\
