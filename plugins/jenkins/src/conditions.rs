@@ -76,12 +76,16 @@ pub struct Gate {
     pub reach: Reach,
     /// Source of the deciding condition (the `when` block, the `if` test).
     pub evidence: Option<Range<usize>>,
+    /// A condition keeps change requests from forks out (`env.CHANGE_FORK == null`): only
+    /// branches of the repository itself, pushed by people with write access, get here.
+    pub fork_guard: Option<Range<usize>>,
 }
 
 impl Gate {
     pub const UNKNOWN: Gate = Gate {
         reach: Reach::Unknown,
         evidence: None,
+        fork_guard: None,
     };
 
     /// A scope nested in `self` with its own condition.
@@ -96,8 +100,28 @@ impl Gate {
             evidence: (inner != Reach::Unknown)
                 .then_some(evidence)
                 .or_else(|| self.evidence.clone()),
+            fork_guard: self.fork_guard.clone(),
         }
     }
+
+    /// The same gate, with `text` (a condition at `range`) checked for a fork guard.
+    #[must_use]
+    pub fn with_fork_guard(mut self, text: &str, range: Range<usize>) -> Gate {
+        if self.fork_guard.is_none() && excludes_forks(text) {
+            self.fork_guard = Some(range);
+        }
+        self
+    }
+}
+
+/// `env.CHANGE_FORK == null`, `!env.CHANGE_FORK`: true only for change requests from the
+/// repository itself (and for non-change-request builds).
+pub fn excludes_forks(text: &str) -> bool {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.contains("CHANGE_FORK==null")
+        || compact.contains("!env.CHANGE_FORK")
+        || compact.contains("CHANGE_FORK==''")
+        || compact.contains("CHANGE_FORK==\"\"")
 }
 
 /// The reach of a declarative `when { … }` block (its conditions all must hold).
@@ -331,5 +355,8 @@ mod tests {
             Reach::Possible
         );
         assert_eq!(expression("params.DEPLOY"), Reach::Unknown);
+        assert!(excludes_forks("env.CHANGE_FORK == null"));
+        assert!(excludes_forks("env.CHANGE_ID && !env.CHANGE_FORK"));
+        assert!(!excludes_forks("env.CHANGE_FORK"));
     }
 }

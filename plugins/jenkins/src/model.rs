@@ -211,7 +211,10 @@ impl<'f> Model<'f> {
                     .unwrap_or_default();
                 let reach = conditions::expression(text);
                 let mut inner = scope.clone();
-                inner.gate = scope.gate.within(reach, condition.range.clone());
+                inner.gate = scope
+                    .gate
+                    .within(reach, condition.range.clone())
+                    .with_fork_guard(text, condition.range.clone());
                 self.walk_block(then, &inner);
                 inner.gate = scope.gate.within(reach.negate(), condition.range.clone());
                 self.walk_block(otherwise, &inner);
@@ -420,7 +423,15 @@ impl<'f> Model<'f> {
                 "when" => {
                     if let Some(body) = &call.closure {
                         let reach = conditions::when_block(self.file, body);
-                        scope.gate = scope.gate.within(reach, statement.range.clone());
+                        let text = self
+                            .file
+                            .source
+                            .get(statement.range.clone())
+                            .unwrap_or_default();
+                        scope.gate = scope
+                            .gate
+                            .within(reach, statement.range.clone())
+                            .with_fork_guard(text, statement.range.clone());
                     }
                 }
                 _ => {}

@@ -311,3 +311,14 @@ fn fan_out_of_method_calls_stays_bounded() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(of(&findings, "JK-002").len(), 1);
 }
+
+#[test]
+fn fork_guard_lowers_one_level() {
+    let findings = scan(
+        "pipeline {\n agent { kubernetes { yaml 'x' } }\n stages {\n  stage('pr') {\n   when { allOf { changeRequest(); expression { env.CHANGE_FORK == null } } }\n   environment { T = credentials('t') }\n   steps { sh 'make' }\n  }\n }\n}\n",
+    );
+    let found = of(&findings, "JK-001");
+    assert_eq!(found.len(), 1, "{findings:#?}");
+    assert_eq!(found[0].severity, Severity::Medium);
+    assert!(found[0].mitigations.iter().any(|m| m.kind == "fork-guard"));
+}

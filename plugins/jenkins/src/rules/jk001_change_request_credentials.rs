@@ -29,7 +29,9 @@ pub const META: RuleMeta = RuleMeta {
         somewhere) and nothing keeps them from this step; Info with a mitigation when a \
         condition excludes change requests (`not { changeRequest() }`, `branch 'main'`, \
         `buildingTag()`). An `input` approval before the step lowers the severity one level \
-        and is recorded as a mitigation. A credential binding is scoped: pipeline-level \
+        and is recorded as a mitigation; so does a fork guard (`expression { env.CHANGE_FORK == \
+        null }`, `if (!env.CHANGE_FORK)`), since same-repository branches still reach the step. \
+        A credential binding is scoped: pipeline-level \
         `environment` covers every stage, a stage's covers that stage, `withCredentials` its \
         closure.\n\n\
         Not reported: pipelines that show no sign of building change requests (the job \
@@ -128,6 +130,18 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
                 );
             }
             _ => {}
+        }
+        if let Some(guard) = &step.scope.gate.fork_guard
+            && severity > Severity::Info
+        {
+            severity = severity.downgrade(1);
+            finding = finding.mitigation(
+                "fork-guard",
+                format!(
+                    "`{}` keeps change requests from forks out; branches of the repository itself still get here",
+                    file.excerpt(guard.clone())
+                ),
+            );
         }
         if let Some(approval) = model.approval_before(step.range.start)
             && severity > Severity::Info

@@ -35,7 +35,8 @@ pub const META: RuleMeta = RuleMeta {
         computed at run time is Medium with Low confidence. One level lower, Medium \
         confidence, when the pipeline builds change requests but nothing gates the stage; \
         Info with a mitigation when a condition excludes change requests. An `input` \
-        approval before the step lowers the severity one level.\n\n\
+        approval before the step, or a fork guard (`env.CHANGE_FORK == null`), lowers the \
+        severity one level each.\n\n\
         Not reported: pipelines showing no sign of building change requests, agents that run \
         no script step.",
     remediation: "Build change requests in ephemeral executors: `agent { kubernetes { … } }`, \
@@ -149,6 +150,18 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
                 );
             }
             _ => {}
+        }
+        if let Some(guard) = &step.scope.gate.fork_guard
+            && severity > Severity::Info
+        {
+            severity = severity.downgrade(1);
+            finding = finding.mitigation(
+                "fork-guard",
+                format!(
+                    "`{}` keeps change requests from forks out; branches of the repository itself still get here",
+                    file.excerpt(guard.clone())
+                ),
+            );
         }
         if let Some(approval) = model.approval_before(step.range.start)
             && severity > Severity::Info
