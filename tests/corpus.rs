@@ -38,7 +38,7 @@ fn azure_pipelines_corpus_scans_cleanly() {
 
 #[test]
 fn jenkins_corpus_scans_cleanly() {
-    check_corpus("jenkins", JENKINS_INVALID, 99);
+    check_corpus("jenkins", JENKINS_INVALID, 100);
 }
 
 #[test]

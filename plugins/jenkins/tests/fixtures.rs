@@ -89,11 +89,20 @@ fn every_rule_has_a_documentation_page() {
         let page = docs.join(format!("{}.md", rule.id));
         let text =
             std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        let heading = format!("# {} — {}\n", rule.id, rule.title);
         assert!(
-            text.starts_with(&format!("# {} — ", rule.id)),
-            "{} must start with `# {} — <title>`",
-            page.display(),
-            rule.id
+            text.starts_with(&heading),
+            "{} must start with `{heading}`",
+            page.display()
+        );
+        let severity = format!(
+            "**Default severity:** {}",
+            capitalised(rule.default_severity.as_str())
+        );
+        assert!(
+            text.contains(&severity),
+            "{} lacks `{severity}`",
+            page.display()
         );
         for section in [
             "## What it detects",
@@ -118,4 +127,11 @@ fn rule_ids_are_the_jenkins_ones() {
     assert_eq!(ids, ["JK-001", "JK-002", "JK-003", "JK-009"]);
     assert_eq!(Jenkins::info().id, "jenkins");
     assert_eq!(Jenkins::info().platform, "jenkins");
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().collect::<String>() + chars.as_str()
+    })
 }
