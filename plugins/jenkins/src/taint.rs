@@ -216,6 +216,10 @@ impl Taint {
         if !rest_is_call_chain(expr) {
             return None;
         }
+        // `.replaceAll('[^A-Za-z0-9._-]', '')` keeps only the listed characters: sanitised.
+        if expr.contains("replaceAll(") && expr.contains("[^") {
+            return None;
+        }
         let path = sources::leading_path(expr);
         if path.is_empty() {
             return None;
@@ -431,6 +435,16 @@ mod tests {
         assert!(taint.alias("VERSION").is_some_and(|a| a.environment));
         assert!(taint.alias("DRY").is_none() && taint.alias("TOKEN").is_none());
         assert!(taint.alias("OTHER").is_none());
+        assert!(
+            taint
+                .interpolation_origin("env.CHANGE_BRANCH.replaceAll('[^a-z0-9]', '-')")
+                .is_none()
+        );
+        assert!(
+            taint
+                .interpolation_origin("env.CHANGE_BRANCH.replaceAll('/', '-')")
+                .is_some()
+        );
         assert!(!taint.is_shell_tainted("b"));
     }
 }

@@ -38,7 +38,8 @@ pub const META: RuleMeta = RuleMeta {
         A change-request-only variable in a scope that excludes change requests is empty \
         there: Info with a mitigation.\n\n\
         Not reported: values Jenkins produces (`BUILD_NUMBER`, `GIT_COMMIT`, `CHANGE_ID`, \
-        `CHANGE_TARGET`), comparisons and tests of sources (`${env.BRANCH_NAME == 'main'}`).",
+        `CHANGE_TARGET`), comparisons and tests of sources (`${env.BRANCH_NAME == 'main'}`), a \
+        source filtered by `.replaceAll('[^…]', …)`.",
     remediation: "Pass the value through the environment and let the shell expand it as \
         data: use a single-quoted script (`sh 'echo \"$CHANGE_TITLE\"'`) or escape the dollar \
         (`sh \"echo \\\"\\$CHANGE_TITLE\\\"\"`), or `withEnv([\"TITLE=${env.CHANGE_TITLE}\"]) \
