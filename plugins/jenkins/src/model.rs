@@ -28,7 +28,6 @@ const BINDING_STEPS: &[&str] = &[
     "withSonarQubeEnv",
     "withNPM",
     "withMaven",
-    "withRegistry",
     "configFileProvider",
 ];
 
@@ -297,7 +296,9 @@ impl<'f> Model<'f> {
                 range: range.clone(),
                 reach: scope.gate.reach,
             }),
-            name if BINDING_STEPS.contains(&name) || is_registry_login(call) => {
+            name if (BINDING_STEPS.contains(&name) && binds_credentials(call))
+                || is_registry_login(call) =>
+            {
                 let binding = self.binding(call, scope);
                 self.bindings.push(binding);
                 inner.credentials.push(self.bindings.len() - 1);
@@ -525,6 +526,18 @@ impl<'f> Model<'f> {
     }
 }
 
+/// `withMaven` and `withNPM` bind credentials only through a settings/npmrc config file.
+fn binds_credentials(call: &Call) -> bool {
+    match call.name.as_str() {
+        "withMaven" | "withNPM" => call.args.iter().any(|a| {
+            a.name
+                .as_deref()
+                .is_some_and(|n| n.contains("Config") || n.contains("credential"))
+        }),
+        _ => true,
+    }
+}
+
 /// `docker.withRegistry(url, 'credentials-id') { }` logs in with stored credentials.
 fn is_registry_login(call: &Call) -> bool {
     call.name == "withRegistry" && call.args.len() >= 2
@@ -534,10 +547,10 @@ fn is_registry_login(call: &Call) -> bool {
 /// `docker.withRegistry(url, 'x')`, `withAWS(credentials: 'x')`.
 fn collect_ids(file: &File, args: &[crate::syntax::Arg], ids: &mut Vec<String>) {
     for arg in args {
-        let named_id = arg
-            .name
-            .as_deref()
-            .is_some_and(|n| n.to_ascii_lowercase().contains("credential"));
+        let named_id = arg.name.as_deref().is_some_and(|n| {
+            let n = n.to_ascii_lowercase();
+            n.contains("credential") || n.contains("config") || n == "fileid"
+        });
         match &arg.value.kind {
             ExprKind::Str(_) if named_id || arg.name.is_none() => {
                 let id = file.constant(&arg.value).unwrap_or_else(|| {

@@ -322,3 +322,18 @@ fn fork_guard_lowers_one_level() {
     assert_eq!(found[0].severity, Severity::Medium);
     assert!(found[0].mitigations.iter().any(|m| m.kind == "fork-guard"));
 }
+
+#[test]
+fn binding_steps_without_credentials_are_not_bindings() {
+    let findings = scan(
+        "node('x') {\n  if (env.CHANGE_ID) {\n    withMaven(maven: 'M3') { sh 'mvn verify' }\n    docker.withRegistry('https://registry.example.com') { sh 'make' }\n    withMaven(mavenSettingsConfig: 'settings-with-token') { sh 'mvn deploy' }\n  }\n}\n",
+    );
+    let found = of(&findings, "JK-001");
+    assert_eq!(found.len(), 1, "{findings:#?}");
+    assert_eq!(found[0].span.start_line, 5);
+    assert!(
+        found[0].message.contains("`settings-with-token`"),
+        "{}",
+        found[0].message
+    );
+}

@@ -16,7 +16,8 @@ pub const META: RuleMeta = RuleMeta {
     description: "Credentials are bound — `environment { X = credentials('id') }` (pipeline or \
         stage level), `withCredentials([...]) { }`, `sshagent`, `withAWS`, \
         `docker.withRegistry(url, 'id')`, `withDockerRegistry`, `withKubeConfig`, `withVault`, \
-        `withSonarQubeEnv`, `withMaven`, `withNPM`, `configFileProvider` — around a \
+        `withSonarQubeEnv`, `configFileProvider`, `withMaven`/`withNPM` with a config file — \
+        around a \
         `sh`/`bat`/`powershell`/`pwsh` step that runs on change-request builds. On such a build \
         the workspace holds the pull request's code: its build scripts, tests and package \
         manifests run in that step and can read the credentials and send them anywhere. \
@@ -61,7 +62,7 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             continue;
         };
         let ids = if binding.ids.is_empty() {
-            String::from("(computed ids)")
+            String::from("(ids not written literally)")
         } else {
             binding
                 .ids
