@@ -560,6 +560,12 @@ fn collect_ids(file: &File, args: &[crate::syntax::Arg], ids: &mut Vec<String>) 
                     ids.push(id.to_owned());
                 }
             }
+            // An id held in a variable: name the variable.
+            ExprKind::Path(_) if named_id => {
+                if let Some(text) = file.source.get(arg.value.range.clone()) {
+                    ids.push(text.to_owned());
+                }
+            }
             ExprKind::List(items) => {
                 for item in items {
                     match &item.kind {
