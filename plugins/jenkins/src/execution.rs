@@ -169,7 +169,7 @@ mod tests {
     fn runs(script: &str) -> bool {
         let source = format!("sh '''{script}'''");
         let file = parse(&source).expect("parses");
-        let model = Model::build(&file);
+        let model = Model::build(&file, "Jenkinsfile");
         runs_workspace_code(&file, &model.scripts[0]).is_some()
     }
 

@@ -74,7 +74,7 @@ impl Pack for Jenkins {
                     continue;
                 }
             };
-            let model = Model::build(&file);
+            let model = Model::build(&file, &source.path);
             let context = rules::FileContext {
                 path: &source.path,
                 model: &model,

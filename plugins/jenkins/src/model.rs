@@ -109,6 +109,8 @@ pub struct Approval {
 #[derive(Debug)]
 pub struct Model<'f> {
     pub file: &'f File,
+    /// The file's path, for log messages.
+    path: &'f str,
     pub scripts: Vec<ScriptStep<'f>>,
     pub bindings: Vec<Binding>,
     pub agents: Vec<Agent>,
@@ -137,9 +139,10 @@ const MAX_EXPANSIONS: usize = 2_000;
 const MAX_CALL_DEPTH: usize = 8;
 
 impl<'f> Model<'f> {
-    pub fn build(file: &'f File) -> Model<'f> {
+    pub fn build(file: &'f File, path: &'f str) -> Model<'f> {
         let mut model = Model {
             file,
+            path,
             scripts: Vec::new(),
             bindings: Vec::new(),
             agents: Vec::new(),
@@ -287,8 +290,8 @@ impl<'f> Model<'f> {
                     .positional(0)
                     .map_or_else(String::new, |e| format!(" {}", self.text(e)));
                 sluice_pack_sdk::log::warn(&format!(
-                    "`{}{what}` runs Groovy the Jenkins pack does not analyse",
-                    call.name
+                    "{}: `{}{what}` runs Groovy the Jenkins pack does not analyse",
+                    self.path, call.name
                 ));
             }
             "stage" if plain => inner.stage = Some(self.stage(call, scope)),
@@ -312,7 +315,9 @@ impl<'f> Model<'f> {
                     self.expansions += 1;
                     if self.expansions == MAX_EXPANSIONS {
                         sluice_pack_sdk::log::warn(&format!(
-                            "method calls expanded {MAX_EXPANSIONS} times; further calls are not followed"
+                            "{}: method calls expanded {MAX_EXPANSIONS} times; further calls are \
+                             analysed where the methods are defined",
+                            self.path
                         ));
                     }
                     if self.expansions >= MAX_EXPANSIONS {
