@@ -237,8 +237,14 @@ impl<'f> Model<'f> {
             }
             ExprKind::Function { name, body } => {
                 // A method nobody calls here (a library step's `call`) is analysed where it
-                // stands; a called one at each call site.
-                if !self.called.contains(name.as_str()) {
+                // stands; a called one at each call site. Calls resolve to the first
+                // definition of a name, so a later overload is analysed where it stands.
+                let expanded_at_calls = self.called.contains(name.as_str())
+                    && self
+                        .functions
+                        .get(name.as_str())
+                        .is_some_and(|first| std::ptr::eq(*first, body));
+                if !expanded_at_calls {
                     if let Some((name, _)) = self.functions.get_key_value(name.as_str()) {
                         self.walked.insert(*name);
                     }

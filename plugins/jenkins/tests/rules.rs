@@ -337,3 +337,11 @@ fn binding_steps_without_credentials_are_not_bindings() {
         found[0].message
     );
 }
+
+#[test]
+fn overloaded_methods_are_all_analysed() {
+    let findings = scan(
+        "def build(a) { sh \"make ${env.CHANGE_TITLE}\" }\ndef build(a, b) { sh \"make ${env.CHANGE_BRANCH}\" }\nnode { build(1) }\n",
+    );
+    assert_eq!(of(&findings, "JK-002").len(), 2, "{findings:#?}");
+}
