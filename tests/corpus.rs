@@ -30,7 +30,10 @@ const AZURE_PIPELINES_INVALID: Invalid = &[
         "a Mustache template (`{{#toAlphaNumericString …}}`), not YAML",
     ),
 ];
-const JENKINS_INVALID: Invalid = &[];
+const JENKINS_INVALID: Invalid = &[(
+    "jenkinsci__jenkinsfile-runner/demo__pipeline-as-yaml__Jenkinsfile.yml",
+    "Pipeline-as-YAML (a plugin's YAML format), not a Groovy Jenkinsfile",
+)];
 const TEKTON_INVALID: Invalid = &[];
 const CIRCLECI_INVALID: Invalid = &[];
 

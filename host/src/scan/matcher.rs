@@ -97,8 +97,9 @@ pub fn is_pipeline_like(relative_path: &str) -> bool {
     lower.ends_with(".yml")
         || lower.ends_with(".yaml")
         || lower.ends_with(".groovy")
-        || lower == "jenkinsfile"
-        || lower.starts_with("jenkinsfile.")
+        // `Jenkinsfile`, `Jenkinsfile.release`, `Jenkinsfile_k8s`, `deploy.jenkinsfile`,
+        // `ci__Jenkinsfile.ios`: Jenkins has no fixed file name.
+        || lower.contains("jenkinsfile")
 }
 
 #[cfg(test)]
@@ -147,6 +148,8 @@ mod tests {
         assert!(is_pipeline_like("a/b/c.YML"));
         assert!(is_pipeline_like("Jenkinsfile"));
         assert!(is_pipeline_like("ci/Jenkinsfile.release"));
+        assert!(is_pipeline_like("Jenkinsfile_k8s"));
+        assert!(is_pipeline_like("ci/deploy.jenkinsfile"));
         assert!(is_pipeline_like("vars/deploy.groovy"));
         assert!(!is_pipeline_like("README.md"));
     }

@@ -1,0 +1,161 @@
+//! JK-001: credentials bound where a change request's code runs.
+
+use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
+
+use super::FileContext;
+use crate::execution;
+use crate::exposure::Exposure;
+use crate::model::ScriptStep;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "JK-001",
+    name: "change-request-credentials",
+    title: "Credentials exposed to change-request (pull request) code",
+    default_severity: Severity::High,
+    default_confidence: Confidence::High,
+    description: "Credentials are bound — `environment { X = credentials('id') }` (pipeline or \
+        stage level), `withCredentials([...]) { }`, `sshagent`, `withAWS`, \
+        `docker.withRegistry(url, 'id')`, `withDockerRegistry`, `withKubeConfig`, `withVault`, \
+        `withSonarQubeEnv`, `configFileProvider`, `withMaven`/`withNPM` with a config file — \
+        around a \
+        `sh`/`bat`/`powershell`/`pwsh` step that runs on change-request builds. On such a build \
+        the workspace holds the pull request's code: its build scripts, tests and package \
+        manifests run in that step and can read the credentials and send them anywhere. \
+        Multibranch jobs take the Jenkinsfile of a fork's pull request from the target branch \
+        by default, but never the code it builds.\n\n\
+        Severity: High when a condition says change requests run the step (`when { \
+        changeRequest() }`, `branch 'PR-*'`, `expression { env.CHANGE_ID }`, `if \
+        (env.CHANGE_ID)`, inside `anyOf`/`allOf`); Medium with Medium confidence when the \
+        pipeline builds change requests (it tests `changeRequest()` or reads `CHANGE_*` \
+        somewhere) and nothing keeps them from this step; Info with a mitigation when a \
+        condition excludes change requests (`not { changeRequest() }`, `branch 'main'`, \
+        `buildingTag()`). An `input` approval before the step lowers the severity one level \
+        and is recorded as a mitigation; so does a fork guard (`expression { env.CHANGE_FORK == \
+        null }`, `if (!env.CHANGE_FORK)`), since same-repository branches still reach the step. \
+        A credential binding is scoped: pipeline-level \
+        `environment` covers every stage, a stage's covers that stage, `withCredentials` its \
+        closure.\n\n\
+        Not reported: pipelines that show no sign of building change requests (the job \
+        configuration is not in the repository), bindings with no script step in scope.",
+    remediation: "Keep credentials out of change-request builds: move the binding into a \
+        stage with `when { not { changeRequest() } }` (or `branch 'main'`), or require an \
+        `input` approval from a maintainer before the stage. For fork pull requests, keep \
+        the multibranch trust setting at its default and never bind deploy credentials in \
+        stages that build untrusted code.",
+    help_uri: "",
+    tags: &["change-request", "credentials", "untrusted-code"],
+};
+
+pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+    let model = file.model;
+    for (index, binding) in model.bindings.iter().enumerate() {
+        let exposed: Option<(&ScriptStep<'_>, String, Exposure)> = model
+            .scripts
+            .iter()
+            .filter(|s| s.scope.credentials.contains(&index))
+            .filter_map(|s| {
+                let command = execution::runs_workspace_code(model.file, s)?;
+                Some((s, command, Exposure::of(model, &s.scope)))
+            })
+            .max_by_key(|(s, _, e)| (e.rank(), std::cmp::Reverse(s.range.start)));
+        let Some((step, command, exposure)) = exposed else {
+            continue;
+        };
+        let ids = if binding.ids.is_empty() {
+            String::from("(ids not written literally)")
+        } else {
+            binding
+                .ids
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let stage = step.scope.stage_name();
+        let step_name = &step.call.name;
+        let base = format!(
+            "`{}` binds credentials {ids} around `{step_name}` running {command} {}",
+            binding.how,
+            step.scope.whereabouts()
+        );
+        let (severity, confidence, message) = match &exposure {
+            Exposure::Explicit(_) => (
+                Severity::High,
+                Confidence::High,
+                format!(
+                    "{base} that runs on change-request builds, where the pull request's code can read them"
+                ),
+            ),
+            Exposure::Implicit(evidence) => (
+                Severity::Medium,
+                Confidence::Medium,
+                format!(
+                    "{base}, where the pull request's code can read them: the pipeline builds change requests (`{}` on line {}) and nothing keeps them from this step",
+                    file.excerpt(evidence.clone()),
+                    file.line(evidence.start)
+                ),
+            ),
+            Exposure::Excluded(_) => (
+                Severity::Info,
+                Confidence::High,
+                format!("{base}, from which change-request builds are excluded"),
+            ),
+            Exposure::Unshown => continue,
+        };
+        let mut finding = Finding::new(&META, file.path, file.span(binding.range.clone()))
+            .confidence(confidence)
+            .fingerprint_key(format!("{stage}|{}|{}", binding.how, binding.ids.join(",")))
+            .related(
+                file.path,
+                file.span(step.call.name_range.clone()),
+                "a script step runs here with the credentials",
+            )
+            .property("stage", stage)
+            .property("credentials", binding.ids.join(","));
+        let mut severity = severity;
+        match &exposure {
+            Exposure::Explicit(Some(evidence)) => {
+                finding = finding.related(
+                    file.path,
+                    file.span(evidence.clone()),
+                    "this condition runs the stage on change requests",
+                );
+            }
+            Exposure::Excluded(evidence) => {
+                let what = evidence
+                    .clone()
+                    .map_or_else(String::new, |e| format!(": `{}`", file.excerpt(e)));
+                finding = finding.mitigation(
+                    "change-requests-excluded",
+                    format!("a condition keeps change-request builds out of the stage{what}"),
+                );
+            }
+            _ => {}
+        }
+        if let Some(guard) = &step.scope.gate.fork_guard
+            && severity > Severity::Info
+        {
+            severity = severity.downgrade(1);
+            finding = finding.mitigation(
+                "fork-guard",
+                format!(
+                    "`{}` keeps change requests from forks out; branches of the repository itself still get here",
+                    file.excerpt(guard.clone())
+                ),
+            );
+        }
+        if let Some(approval) = model.approval_before(step.range.start)
+            && severity > Severity::Info
+        {
+            severity = severity.downgrade(1);
+            finding = finding.mitigation(
+                "approval",
+                format!(
+                    "an `input` approval on line {} comes first",
+                    file.line(approval.range.start)
+                ),
+            );
+        }
+        findings.push(finding.severity(severity).message(message));
+    }
+}

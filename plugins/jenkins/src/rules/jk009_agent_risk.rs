@@ -1,0 +1,180 @@
+//! JK-009: change-request code on a persistent agent or the controller.
+
+use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
+
+use super::FileContext;
+use crate::agents::AgentKind;
+use crate::execution;
+use crate::exposure::Exposure;
+use crate::model::ScriptStep;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "JK-009",
+    name: "change-request-agent",
+    title: "Change-request code runs on a persistent agent or the controller",
+    default_severity: Severity::High,
+    default_confidence: Confidence::Medium,
+    description: "Script steps of change-request (pull request) builds run on an executor \
+        that outlives the build: `agent any` or a scripted `node { }` without a label (any \
+        executor, including the controller's built-in node if it has executors), a static \
+        label (`agent { label 'linux' }`, `node('linux')`), the controller itself (`label \
+        'master'`, `'built-in'`), or a Docker agent or `docker.image(…).inside(args)` \
+        container whose arguments hand it the host (`--privileged`, the Docker socket, host \
+        network or PID namespace). The pull \
+        request's code can leave a backdoor in the workspace, tool caches or the agent's \
+        account for the next build — of a release branch, with its credentials — or, on the \
+        controller, read every secret Jenkins holds.\n\n\
+        Agents are scoped per stage: a stage's `agent` applies to that stage (and its nested \
+        stages) only; the pipeline's `agent` to stages without their own. A scripted \
+        `node(POD_LABEL)` inside `podTemplate`, `agent { kubernetes { } }` and ordinary Docker \
+        agents run in containers made for the build and are not reported.\n\n\
+        Severity: Critical for the controller, High for `any`, a label or an escaping Docker \
+        agent when a condition runs the stage on change requests (`when { changeRequest() \
+        }`, `branch 'PR-*'`, `if (env.CHANGE_ID)`); a label may name an ephemeral cloud \
+        template the Jenkinsfile cannot show, so labels have Medium confidence, and a label \
+        computed at run time is Medium with Low confidence. One level lower, Medium \
+        confidence, when the pipeline builds change requests but nothing gates the stage; \
+        Info with a mitigation when a condition excludes change requests. An `input` \
+        approval before the step, or a fork guard (`env.CHANGE_FORK == null`), lowers the \
+        severity one level each.\n\n\
+        Not reported: pipelines showing no sign of building change requests, agents that run \
+        no script step.",
+    remediation: "Build change requests in ephemeral executors: `agent { kubernetes { … } }`, \
+        a `podTemplate` with `node(POD_LABEL)`, a cloud label whose agents are used once, \
+        or a Docker agent without host mounts. Give the controller zero executors. Keep \
+        permanent agents for trusted branches (`when { not { changeRequest() } }`).",
+    help_uri: "",
+    tags: &["change-request", "runner", "untrusted-code"],
+};
+
+pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+    let model = file.model;
+    for (index, agent) in model.agents.iter().enumerate() {
+        let (base_severity, base_confidence, what) = match &agent.kind {
+            AgentKind::Controller(label) => (
+                Severity::Critical,
+                Confidence::High,
+                format!("the controller (label `{label}`)"),
+            ),
+            AgentKind::Any => (
+                Severity::High,
+                Confidence::Medium,
+                "any executor, the controller's and permanent agents' included".to_owned(),
+            ),
+            AgentKind::Label(label) => (
+                Severity::High,
+                Confidence::Medium,
+                format!(
+                    "agents labelled `{label}`, which outlive the build unless the label is an ephemeral cloud template"
+                ),
+            ),
+            AgentKind::DynamicLabel => (
+                Severity::Medium,
+                Confidence::Low,
+                "agents chosen by a label computed at run time".to_owned(),
+            ),
+            AgentKind::Docker { escape: Some(flag) } => (
+                Severity::High,
+                Confidence::High,
+                format!("a Docker container given the host through `{flag}`"),
+            ),
+            AgentKind::Docker { escape: None } | AgentKind::Kubernetes | AgentKind::None => {
+                continue;
+            }
+        };
+        let exposed: Option<(&ScriptStep<'_>, String, Exposure)> = model
+            .scripts
+            .iter()
+            .filter(|s| s.scope.agent == Some(index))
+            .filter_map(|s| {
+                let command = execution::runs_workspace_code(model.file, s)?;
+                Some((s, command, Exposure::of(model, &s.scope)))
+            })
+            .max_by_key(|(s, _, e)| (e.rank(), std::cmp::Reverse(s.range.start)));
+        let Some((step, command, exposure)) = exposed else {
+            continue;
+        };
+        let stage = step.scope.stage_name();
+        let base = format!(
+            "`{}` runs {command} {} on {what}",
+            agent.display,
+            step.scope.whereabouts()
+        );
+        let (mut severity, confidence, message) = match &exposure {
+            Exposure::Explicit(_) => (
+                base_severity,
+                base_confidence,
+                format!("{base}, on change-request builds"),
+            ),
+            Exposure::Implicit(evidence) => (
+                base_severity.downgrade(1),
+                base_confidence.min(Confidence::Medium),
+                format!(
+                    "{base}; the pipeline builds change requests (`{}` on line {}) and nothing keeps them from this step",
+                    file.excerpt(evidence.clone()),
+                    file.line(evidence.start)
+                ),
+            ),
+            Exposure::Excluded(_) => (
+                Severity::Info,
+                base_confidence,
+                format!("{base}; change-request builds are excluded from this step"),
+            ),
+            Exposure::Unshown => continue,
+        };
+        let mut finding = Finding::new(&META, file.path, file.span(agent.range.clone()))
+            .confidence(confidence)
+            .fingerprint_key(format!("{stage}|{}", agent.display))
+            .related(
+                file.path,
+                file.span(step.call.name_range.clone()),
+                "a script step of the stage runs here",
+            )
+            .property("stage", stage)
+            .property("agent", agent.display.clone());
+        match &exposure {
+            Exposure::Explicit(Some(evidence)) => {
+                finding = finding.related(
+                    file.path,
+                    file.span(evidence.clone()),
+                    "this condition runs the stage on change requests",
+                );
+            }
+            Exposure::Excluded(evidence) => {
+                let what = evidence
+                    .clone()
+                    .map_or_else(String::new, |e| format!(": `{}`", file.excerpt(e)));
+                finding = finding.mitigation(
+                    "change-requests-excluded",
+                    format!("a condition keeps change-request builds out of the stage{what}"),
+                );
+            }
+            _ => {}
+        }
+        if let Some(guard) = &step.scope.gate.fork_guard
+            && severity > Severity::Info
+        {
+            severity = severity.downgrade(1);
+            finding = finding.mitigation(
+                "fork-guard",
+                format!(
+                    "`{}` keeps change requests from forks out; branches of the repository itself still get here",
+                    file.excerpt(guard.clone())
+                ),
+            );
+        }
+        if let Some(approval) = model.approval_before(step.range.start)
+            && severity > Severity::Info
+        {
+            severity = severity.downgrade(1);
+            finding = finding.mitigation(
+                "approval",
+                format!(
+                    "an `input` approval on line {} comes first",
+                    file.line(approval.range.start)
+                ),
+            );
+        }
+        findings.push(finding.severity(severity).message(message));
+    }
+}
