@@ -11,7 +11,7 @@ use support::{code, json, repo, run, stderr, stdout};
 const EXAMPLE: &str = "examples/insecure-pipelines";
 /// Pipeline files in the example: four workflows and a local action, one pipeline for each
 /// other platform.
-const EXAMPLE_FILES: u64 = 9;
+const EXAMPLE_FILES: u64 = 10;
 
 /// A workflow whose only finding is a medium-severity unpinned third-party action (FG-003).
 const MEDIUM_ONLY: &str = "name: ci
