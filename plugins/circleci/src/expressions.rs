@@ -73,29 +73,7 @@ fn is_reference(content: &str) -> bool {
 /// and `$VAR` (CircleCI expands environment variables in `image:` and `auth:`).
 pub fn image_expressions(text: &str) -> Vec<Range<usize>> {
     let mut ranges: Vec<Range<usize>> = find(text).into_iter().map(|e| e.range).collect();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' {
-            let start = i;
-            i += 1;
-            if bytes.get(i) == Some(&b'{') {
-                while i < bytes.len() && bytes[i] != b'}' {
-                    i += 1;
-                }
-                i = (i + 1).min(bytes.len());
-            } else {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-            }
-            if i > start + 1 {
-                ranges.push(start..i);
-            }
-        } else {
-            i += 1;
-        }
-    }
+    ranges.extend(sluice_pack_sdk::text::dollar_variables(text));
     ranges.sort_by_key(|r| r.start);
     ranges
 }

@@ -243,32 +243,7 @@ pub fn input_refs(text: &str) -> Vec<InputRef> {
     found
 }
 
-/// `$VAR` / `${VAR}` ranges: GitLab's run-time expressions, for image classification.
-pub fn dollar_expressions(text: &str) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' {
-            let start = i;
-            i += 1;
-            if bytes.get(i) == Some(&b'{') {
-                while i < bytes.len() && bytes[i] != b'}' {
-                    i += 1;
-                }
-                i = (i + 1).min(bytes.len());
-            } else {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-            }
-            spans.push(start..i);
-        } else {
-            i += 1;
-        }
-    }
-    spans
-}
+pub use sluice_pack_sdk::text::dollar_variables as dollar_expressions;
 
 /// Names of variables a text references (`$X`, `${X}`).
 pub fn referenced_names(text: &str) -> Vec<String> {

@@ -83,33 +83,7 @@ pub fn without_credentials(image: &str) -> &str {
 mod tests {
     use super::*;
 
-    /// `$VAR` / `${VAR}` as GitLab writes them.
-    fn dollar(text: &str) -> Vec<Range<usize>> {
-        let mut spans = Vec::new();
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'$' {
-                let start = i;
-                i += 1;
-                if bytes.get(i) == Some(&b'{') {
-                    while i < bytes.len() && bytes[i] != b'}' {
-                        i += 1;
-                    }
-                    i += 1;
-                } else {
-                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
-                    {
-                        i += 1;
-                    }
-                }
-                spans.push(start..i.min(bytes.len()));
-            } else {
-                i += 1;
-            }
-        }
-        spans
-    }
+    use crate::text::dollar_variables as dollar;
 
     #[test]
     fn classifies_images() {

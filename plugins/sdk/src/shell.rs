@@ -125,6 +125,33 @@ struct Splitter<'s> {
     expect_delimiter: bool,
 }
 
+impl Splitter<'_> {
+    /// Inside `[[ … ]]`, where `&&`, `||`, `(`, `)`, `<` and `>` are operators of the test,
+    /// not command separators or redirections.
+    fn in_test(&self) -> bool {
+        self.words
+            .iter()
+            .rposition(|w| w.raw == "[[")
+            .is_some_and(|open| !self.words[open..].iter().any(|w| w.raw == "]]"))
+    }
+
+    /// Keeps a test operator as a word of the `[[ … ]]` command.
+    fn test_operator(&mut self) {
+        let start = self.at;
+        let len = match &self.script[start..] {
+            rest if rest.starts_with("&&") || rest.starts_with("||") => 2,
+            _ => 1,
+        };
+        self.at += len;
+        let raw = &self.script[start..self.at];
+        self.words.push(Word {
+            raw,
+            range: start..self.at,
+            text: raw.to_owned(),
+        });
+    }
+}
+
 impl<'s> Splitter<'s> {
     fn new(script: &'s str) -> Splitter<'s> {
         Splitter {
@@ -148,6 +175,7 @@ impl<'s> Splitter<'s> {
                     self.at += 1;
                     self.skip_heredoc_bodies();
                 }
+                b'&' | b'|' | b'(' | b')' | b'<' | b'>' if self.in_test() => self.test_operator(),
                 b';' | b'&' | b'|' | b'(' | b')' => {
                     self.end_command();
                     self.at += 1;
@@ -429,6 +457,16 @@ mod tests {
             "second command"
         );
         assert_eq!(parsed[0].words.last().map(|w| w.text.as_str()), Some("1"));
+    }
+
+    #[test]
+    fn double_bracket_tests_are_one_command() {
+        let script = "if [[ $A == x && ( $B < y || -z $C ) ]]; then $B run; fi";
+        assert_eq!(
+            programs(script),
+            ["[[ $A == x && ( $B < y || -z $C ) ]]", "$B run", "fi"],
+            "`if` is a prefix, the test is the program"
+        );
     }
 
     #[test]

@@ -77,6 +77,36 @@ fn to_u32(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
+/// Byte ranges of `$NAME` and `${…}` references in a text, as shells, GitLab and CircleCI write
+/// variables (a lone `$` is not one).
+pub fn dollar_variables(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        if bytes.get(i) == Some(&b'{') {
+            while i < bytes.len() && bytes[i] != b'}' {
+                i += 1;
+            }
+            i = (i + 1).min(bytes.len());
+        } else {
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+        }
+        if i > start + 1 {
+            spans.push(start..i);
+        }
+    }
+    spans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
