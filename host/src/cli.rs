@@ -37,6 +37,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => commands::scan(args),
         Command::Packs(args) => commands::packs(args),
         Command::Rules(args) => commands::rules(args),
+        Command::Explain(args) => commands::explain(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -2,6 +2,7 @@
 
 pub mod json;
 mod model;
+pub mod rule_docs;
 pub mod sarif;
 pub mod table;
 

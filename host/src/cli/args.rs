@@ -34,8 +34,43 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rule packs (built-in and --pack) with version, platform and rule count.
     Packs(PackArgs),
-    /// List every rule of every pack with its default severity and title.
-    Rules(PackArgs),
+    /// List every rule of every pack, or write their documentation pages.
+    Rules(RulesArgs),
+    /// Print a rule's documentation: what it detects, why it matters, how to fix and
+    /// suppress it.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `table`: one line per rule. `markdown`: each rule's documentation page (from the packs'
+    /// metadata), printed or written to --output-dir.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+
+    /// With --format markdown: write `<RULE-ID>.md` files into DIR (the repository's
+    /// `docs/rules` is generated this way).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub packs: PackArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id, such as FG-001 (case-insensitive).
+    #[arg(value_name = "RULE-ID")]
+    pub rule: String,
+
+    #[command(flatten)]
+    pub packs: PackArgs,
 }
 
 const SCAN_HELP: &str = "\

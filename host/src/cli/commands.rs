@@ -6,10 +6,10 @@ use anyhow::Context;
 
 use sluice::pack::cache::CompileCache;
 use sluice::pack::{PackEngineBuilder, PackRegistry, PackSource, SandboxLimits, builtin};
-use sluice::report::{self, table::Color};
+use sluice::report::{self, rule_docs, table::Color};
 use sluice::scan::{CollectOptions, ScanOptions};
 
-use crate::cli::args::{ColorArg, Format, PackArgs, ScanArgs};
+use crate::cli::args::{ColorArg, ExplainArgs, Format, PackArgs, RulesArgs, RulesFormat, ScanArgs};
 use crate::cli::exit;
 
 pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
@@ -94,28 +94,77 @@ pub fn packs(args: &PackArgs) -> anyhow::Result<u8> {
     Ok(if failed { exit::ERROR } else { exit::CLEAN })
 }
 
-pub fn rules(args: &PackArgs) -> anyhow::Result<u8> {
-    let registry = registry(args)?;
-    let mut out = String::from("ID        SEVERITY  PACK              TITLE\n");
+pub fn rules(args: &RulesArgs) -> anyhow::Result<u8> {
+    if args.output_dir.is_some() && args.format != RulesFormat::Markdown {
+        anyhow::bail!("--output-dir writes documentation pages: use it with --format markdown");
+    }
+    let registry = registry(&args.packs)?;
+    let mut out = String::new();
+    if args.format == RulesFormat::Table {
+        out.push_str("ID        SEVERITY  PACK              TITLE\n");
+    } else if let Some(dir) = &args.output_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     let mut failed = false;
     for pack in registry.packs() {
-        match &pack.info {
-            Ok(info) => {
-                for rule in &info.rules {
-                    out.push_str(&format!(
-                        "{:<9} {:<9} {:<17} {}\n",
-                        rule.id, rule.default_severity, info.id, rule.title
-                    ));
-                }
-            }
+        let info = match &pack.info {
+            Ok(info) => info,
             Err(error) => {
                 failed = true;
                 eprintln!("error: {}: {error}", pack.source.label());
+                continue;
+            }
+        };
+        for rule in &info.rules {
+            match (args.format, &args.output_dir) {
+                (RulesFormat::Table, _) => out.push_str(&format!(
+                    "{:<9} {:<9} {:<17} {}\n",
+                    rule.id, rule.default_severity, info.id, rule.title
+                )),
+                (RulesFormat::Markdown, None) => {
+                    out.push_str(&rule_docs::page(&info.id, &info.platform, rule));
+                    out.push('\n');
+                }
+                (RulesFormat::Markdown, Some(dir)) => {
+                    let path = dir.join(format!("{}.md", rule.id));
+                    std::fs::write(&path, rule_docs::page(&info.id, &info.platform, rule))
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
             }
         }
     }
     print!("{out}");
     Ok(if failed { exit::ERROR } else { exit::CLEAN })
+}
+
+pub fn explain(args: &ExplainArgs) -> anyhow::Result<u8> {
+    let registry = registry(&args.packs)?;
+    let wanted = args.rule.to_ascii_uppercase();
+    let mut known = Vec::new();
+    for info in registry.packs().iter().filter_map(|p| p.info.as_ref().ok()) {
+        for rule in &info.rules {
+            if rule.id.to_ascii_uppercase() == wanted {
+                print!("{}", rule_docs::page(&info.id, &info.platform, rule));
+                return Ok(exit::CLEAN);
+            }
+            known.push(rule.id.as_str());
+        }
+    }
+    let prefix = wanted.split('-').next().unwrap_or_default();
+    let similar: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|id| id.starts_with(prefix))
+        .collect();
+    anyhow::bail!(
+        "no loaded pack declares rule `{}`{}",
+        args.rule,
+        if similar.is_empty() {
+            " (`sluice rules` lists them)".to_owned()
+        } else {
+            format!("; rules of that family: {}", similar.join(", "))
+        }
+    )
 }
 
 /// The engine and every pack: built-ins first, then `--pack` files in the order given.

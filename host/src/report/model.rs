@@ -211,7 +211,11 @@ pub struct PackSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportRule {
     pub pack: String,
+    /// The pack's platform (the documentation's comment syntax depends on it).
+    pub platform: String,
     pub info: RuleInfo,
+    /// The rule's own help URI, or the committed page of a built-in rule.
+    pub help_uri: String,
 }
 
 /// Counts for the summary line and the JSON `summary`.

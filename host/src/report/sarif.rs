@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::pack::types::Severity;
-use crate::report::Report;
+use crate::report::{Report, rule_docs};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -30,8 +30,8 @@ pub fn to_value(report: &Report) -> Value {
                 "shortDescription": {"text": info.title},
                 "fullDescription": {"text": info.description},
                 "help": {
-                    "text": format!("{}\n\nRemediation: {}", info.description, info.remediation),
-                    "markdown": format!("{}\n\n**Remediation**\n\n{}", info.description, info.remediation),
+                    "text": format!("{}\n\nRemediation: {}", info.title, info.remediation),
+                    "markdown": rule_docs::page(&rule.pack, &rule.platform, info),
                 },
                 "defaultConfiguration": {"level": level(info.default_severity)},
                 "properties": {
@@ -41,8 +41,8 @@ pub fn to_value(report: &Report) -> Value {
                     "precision": precision(info.default_confidence.as_str()),
                 },
             });
-            if !info.help_uri.is_empty() {
-                value["helpUri"] = json!(info.help_uri);
+            if !rule.help_uri.is_empty() {
+                value["helpUri"] = json!(rule.help_uri);
             }
             value
         })

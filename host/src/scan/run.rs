@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::pack::types::{FileErrorKind, PackInfo};
 use crate::pack::{PackRegistry, SourceFile};
+use crate::report::rule_docs;
 use crate::report::{ErrorKind, Finding, PackSummary, Report, ReportRule, ScanError};
 use crate::scan::collect::{CollectOptions, CollectedRoot, collect};
 use crate::scan::matcher::PackMatcher;
@@ -101,7 +102,13 @@ pub fn scan(
             .rules
             .extend(chosen.info.rules.iter().map(|rule| ReportRule {
                 pack: chosen.info.id.clone(),
+                platform: chosen.info.platform.clone(),
                 info: rule.clone(),
+                help_uri: if rule.help_uri.is_empty() && source.is_builtin() {
+                    format!("{}/{}.md", rule_docs::BUILTIN_DOCS_URL, rule.id)
+                } else {
+                    rule.help_uri.clone()
+                },
             }));
     }
     report.sort();

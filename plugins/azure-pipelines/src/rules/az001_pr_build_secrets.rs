@@ -16,22 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Pull-request build runs PR code with access to secrets or service connections",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "A job of a pipeline that pull requests trigger runs the repository's code \
-        (a script step or a build task) while it holds secrets: a variable group, a service \
-        connection used by one of its tasks, `$(System.AccessToken)` or a secret-looking macro \
-        (`$(NpmToken)`, see AZ-005 for the names) mapped into a step's `env:`, or a \
-        checkout with `persistCredentials: true`. In a pull-request build the checked-out code \
-        — and on GitHub even the pipeline YAML — is the pull request's, so its author can \
-        read every secret the job holds.\n\n\
-        Severity: High. Medium when the job is a deployment job with an `environment:` \
-        (approvals and checks may gate it); Info when a `condition:` or `${{ if }}` keeps \
-        pull-request builds out (`ne(variables['Build.Reason'], 'PullRequest')`), two levels \
-        lower when it only keeps forks out. Confidence: Medium at best, because builds of \
-        forks get secrets only when the pipeline's \"make secrets available to builds of \
-        forks\" setting is on, which the YAML does not show; Medium when `pr:` is absent \
-        (the repository type, which decides default PR builds, is unknown); Low in a \
-        standalone template.\n\n\
-        Not reported: pipelines with `pr: none`; jobs that run no script or build task.",
+    description: include_str!("az001_pr_build_secrets.md"),
     remediation: "Do not give pull-request builds secrets: move secret-using jobs behind \
         `condition: ne(variables['Build.Reason'], 'PullRequest')` or into a separate pipeline \
         with `pr: none`, keep \"make secrets available to builds of forks\" off, and require a \

@@ -22,32 +22,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Script injection: attacker-controlled text substituted into a script",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A `script`/`bash`/`powershell`/`pwsh` step, or the inline script or \
-        arguments of a script task (Bash@3 / PowerShell@2 / CmdLine@2 `script`, AzureCLI@2 \
-        `inlineScript`, AzurePowerShell `Inline`, `arguments`), contains a macro \
-        `$(Build.SourceVersionMessage)` or a template expression \
-        `${{ variables['Build.SourceBranchName'] }}` of an attacker-controlled variable (the \
-        pack's list: `src/sources.rs`), of a pipeline variable whose value is one, or \
-        `${{ parameters.x }}` of a free-text template parameter. Azure substitutes the text \
-        into the script before the shell parses it, so a commit message or branch name \
-        containing `$(curl …|sh)` or `\"; …` runs as code. Quoting does not help: \
-        `echo \"$(Build.SourceVersionMessage)\"` runs `$(…)` inside the message.\n\n\
-        Severity: High for text anyone opening a pull request controls (source branch, commit \
-        message) on a pipeline pull requests can trigger; Medium for text that needs push \
-        access or is a user's profile (`Build.SourceBranchName`, `Build.RequestedFor`), and \
-        for a free-text `string` parameter whose value is not written in the scanned files \
-        (whoever supplies it controls it); Low for target branches (existing branches \
-        only). A pull-request-only source on a pipeline with `pr: none` has Low confidence \
-        (no trigger fills it); a `condition:` that keeps pull requests out lowers a High \
-        finding to Medium. Variable names are compared case-insensitively.\n\n\
-        Not reported: the environment-variable forms `$BUILD_SOURCEBRANCHNAME`, \
-        `$env:BUILD_SOURCEBRANCHNAME`, `%BUILD_SOURCEBRANCHNAME%` and `env:` mappings then \
-        `$X` — the shell expands them as data — unless the variable reaches a second \
-        evaluation (`eval`, `bash -c`, `Invoke-Expression`, …); `$[ ]` runtime expressions \
-        (evaluated into variables, not scripts; a variable copying a source with \
-        `$[ variables['…'] ]` is an alias and tracked); boolean-valued expressions \
-        (`${{ eq(variables['Build.SourceBranchName'], 'main') }}`); boolean, number and `values:`-restricted \
-        parameters; parameters whose value is written in the scanned files and is safe.",
+    description: include_str!("az002_script_injection.md"),
     remediation: "Map the value into the step's environment (`env: BRANCH: \
         $(Build.SourceBranchName)`) and use it as a shell variable (`\"$BRANCH\"`, \
         `$env:BRANCH`); never pass it to `eval` or `bash -c`. Give template parameters a \

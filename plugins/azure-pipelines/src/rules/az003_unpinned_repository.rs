@@ -10,20 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Template or checkout from an unpinned repository resource",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A `resources.repositories` entry has no `ref:` (its default branch is used) \
-        or a branch `ref:` (`refs/heads/main`, `main`), and the pipeline uses it: \
-        `template: file.yml@alias` (in `extends:` or at stage, job, step or variables \
-        level) or `checkout: alias`. Whoever can push to that branch of the other repository \
-        changes what this pipeline runs, with this pipeline's secrets and service \
-        connections.\n\n\
-        Severity: Medium when a template comes from it (its content becomes the pipeline); \
-        Low when it is only checked out; a tag ref (`refs/tags/v1`) is reported at Low with \
-        a `tag-ref` mitigation (tags can be moved, but deliberately); a full commit SHA is \
-        pinned and not reported.\n\n\
-        Not reported: local templates (`extends: template: build.yml`, `template: \
-        steps.yml@self`): they are this repository's own files; repository resources nothing \
-        uses; `@alias` references whose resource is not declared in the analysed pipeline \
-        (logged).",
+    description: include_str!("az003_unpinned_repository.md"),
     remediation: "Pin the resource: `ref: refs/tags/<release>` at least, or a commit SHA \
         where the repository type allows it, and protect that ref in the other repository. \
         For `extends:` templates that enforce policy, also require the template with a \

@@ -12,18 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Service connection used in a job that runs pull-request code",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "A task uses a service connection (`connectedServiceName*`, \
-        `kubernetesServiceConnection`, `dockerRegistryServiceConnection`, Docker@2 \
-        `containerRegistry`, `gitHubConnection`, `externalFeedCredentials`, …) in a job of a \
-        pipeline pull requests trigger, and the same job runs the repository's code (a \
-        script or a build task). The connection's credentials reach the agent (docker \
-        config, kubeconfig, environment), where the pull request's code can read them.\n\n\
-        Only uses that pull-request code can reach fire: not on pipelines with `pr: none`, \
-        not in jobs that run no repository code. Azure Resource Manager connections of the \
-        tasks AZ-008 lists are reported by AZ-008 only, so one use gives one finding.\n\n\
-        Severity: High; Medium behind a deployment `environment:`; Info when a condition \
-        keeps pull requests out, two levels lower when it keeps forks out. Confidence: Medium \
-        (the fork-secrets setting is not in the YAML); Low in a standalone template.",
+    description: include_str!("az004_service_connection.md"),
     remediation: "Use service connections only in jobs that pull requests cannot run \
         (`condition: ne(variables['Build.Reason'], 'PullRequest')`, a separate pipeline with \
         `pr: none`), and restrict the connection to the pipelines that need it with \

@@ -12,17 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Secret-looking variable printed to the build log",
     default_severity: Severity::Low,
     default_confidence: Confidence::Medium,
-    description: "A script runs `echo`, `printf`, `Write-Host`, `Write-Output`, \
-        `Write-Information` or `Write-Verbose` with an argument holding a secret-looking \
-        variable: a macro `$(DeployToken)` or a shell variable `$API_KEY` / `$env:API_KEY` / \
-        `%API_KEY%` whose name contains `secret`, `password`, `passwd`, `token`, `apikey`, \
-        `accesskey`, `privatekey`, `credential` or `connectionstring`. Build logs are \
-        readable by everyone who can see the pipeline (public projects: everyone).\n\n\
-        Severity: Low: Azure masks variables marked secret, so the value leaks only when it \
-        is not registered as a secret, is transformed (base64, substring) or is split \
-        across lines. Confidence: Medium (the name is a heuristic).\n\n\
-        Not reported: names that only appear in other commands; words inside `##vso[…]` \
-        logging commands (setting a secret variable is how masking is requested).",
+    description: include_str!("az005_secrets_in_logs.md"),
     remediation: "Do not print secrets; mark them secret (variable groups, `issecret=true`) so \
         Azure masks them, and print only whether they are set.",
     help_uri: "",

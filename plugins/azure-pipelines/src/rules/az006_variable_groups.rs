@@ -11,16 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Variable group available to pull-request builds",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "A `- group:` entry (root, stage, job or variable-template level) gives a \
-        job of a pipeline pull requests trigger the group's variables — typically secrets \
-        and Key Vault links. The pull request's code runs in that job.\n\n\
-        Severity: High; Medium when every job that gets the group is a deployment job with \
-        an `environment:` (approvals and checks); Info when a condition keeps pull requests \
-        out of the job, two levels lower when it keeps forks out. A root group is reported \
-        once, at the worst job. Confidence: Medium — builds of forks get secret variables \
-        only when the pipeline setting says so, and a group may hold no secrets; Medium too \
-        when `pr:` is absent (repository type unknown); Low in a standalone template.\n\n\
-        Not reported: pipelines with `pr: none`.",
+    description: include_str!("az006_variable_groups.md"),
     remediation: "Reference variable groups only in stages or jobs that pull requests cannot \
         run (`condition: ne(variables['Build.Reason'], 'PullRequest')`, a separate pipeline \
         with `pr: none`), and protect the group with approvals and pipeline permissions.",

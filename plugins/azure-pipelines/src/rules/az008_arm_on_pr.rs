@@ -12,19 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Azure Resource Manager identity (service principal or workload identity) on a PR pipeline",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "An Azure task (AzureCLI, AzurePowerShell, AzureWebApp, \
-        AzureResourceManagerTemplateDeployment, AzureKeyVault, …) or any task input naming an \
-        Azure Resource Manager connection (`azureSubscription`, \
-        `azureResourceManagerConnection`, `connectedServiceNameARM`) runs in a pipeline pull \
-        requests trigger. The connection — a service principal secret or a workload identity \
-        federation token — grants access to the subscription; a pull request can change the \
-        inline script or, on GitHub, the YAML itself. `addSpnToEnvironment: true` hands the \
-        credentials to the script directly.\n\n\
-        Severity: High; Medium behind a deployment `environment:` (approvals and checks); \
-        Info when a condition keeps pull requests out, two levels lower when it keeps forks \
-        out. Confidence: Medium (whether fork builds get the connection depends on pipeline \
-        settings not in the YAML); Low in a standalone template.\n\n\
-        Not reported: pipelines with `pr: none`.",
+    description: include_str!("az008_arm_on_pr.md"),
     remediation: "Run Azure deployments only from pipelines pull requests cannot trigger \
         (`pr: none`) or behind `condition: ne(variables['Build.Reason'], 'PullRequest')`, put \
         them in deployment jobs with a protected environment, and scope the connection to \

@@ -12,21 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Self-hosted agent pool runs pull-request builds",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A job of a pipeline pull requests trigger runs on a named agent pool \
-        (`pool: MyPool`, `pool: {name: MyPool}`), i.e. self-hosted agents (scale-set and \
-        1ES pools included). Pull-request code runs on a machine that is reused: it can \
-        persist a backdoor, read other jobs' files and credentials, and reach the internal \
-        network.\n\n\
-        Microsoft-hosted pools are not reported: `pool: {vmImage: …}`, `pool: Azure \
-        Pipelines`, `pool: {name: Azure Pipelines}`, names starting with `Hosted`, and no \
-        `pool:` at all (the default). A pool inherits from the stage, then the pipeline; \
-        `${{ parameters.x }}` pools are followed when the value is written in the scanned \
-        files, pools chosen by an expression at run time are not reported. `pool: server` \
-        (agentless) is not reported.\n\n\
-        Severity: High; Medium for a deployment job with an `environment:`; Info when a \
-        condition keeps pull requests out, two levels lower when it keeps forks out. \
-        Confidence: High with a `pr:` trigger, Medium without `pr:` (repository type \
-        unknown), Low in a standalone template.",
+    description: include_str!("az009_self_hosted_pool.md"),
     remediation: "Run pull-request validation on Microsoft-hosted agents, or on ephemeral \
         self-hosted agents isolated from other pipelines and the internal network; keep \
         persistent pools for pipelines pull requests cannot trigger.",

@@ -11,19 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Cache shared between pull-request builds and trusted builds",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A cache task (`Cache@2`, `CacheBeta@1`, `RestoreCache@1`/`SaveCache@1`, \
-        `RestoreAndSaveCache@1`) runs in a pipeline pull requests trigger. A pull request \
-        that writes a poisoned cache entry under a key trusted builds also use gets its \
-        files (compilers, packages, build outputs) into those builds.\n\n\
-        Severity: Medium for the feed-based `RestoreCache`/`SaveCache` tasks, whose entries \
-        are shared by every run with the same key. `Cache@2`/`CacheBeta` are Low with a \
-        `pipeline-cache-scope` mitigation: Azure Pipeline Caching saves the entries of a \
-        pull-request run in a scope only that pull request reads (it may read the target \
-        branch's). A key that separates pull requests (`$(Build.SourceBranch)`, \
-        `$(System.PullRequest.PullRequestId)`, `$(Build.Reason)`) lowers one more level \
-        with a `pr-scoped-key` mitigation. Info when a condition keeps pull requests out. \
-        Confidence: High with `pr:`, Medium without, Low in a standalone template.\n\n\
-        Not reported: pipelines with `pr: none`.",
+    description: include_str!("az010_cache_poisoning.md"),
     remediation: "Skip cache saving in pull-request runs (`condition: \
         ne(variables['Build.Reason'], 'PullRequest')` on the save step), include \
         `$(Build.SourceBranch)` in the key, and verify restored content (lockfile hashes in \

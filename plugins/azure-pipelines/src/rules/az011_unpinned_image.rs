@@ -13,17 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Container image not pinned by digest",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "An image without an `@sha256:<64 hex>` digest in `resources.containers[].image`, \
-        a job's `container:` (an image name, or `image:`) or a job's `services:`. A job's \
-        `container: alias` or service alias naming a container resource is reported once, \
-        at the resource's `image:`.\n\n\
-        A tag is a mutable pointer: whoever can push to the image name decides what runs \
-        beside the checked-out code and the job's secrets.\n\n\
-        Severity: Medium for a tag (`node:20`); High for no tag or `latest`; Medium with \
-        Medium confidence when the tag is partly an expression (`python:$(pyVersion)`). \
-        Not reported: a valid digest; an image that is entirely an expression (`$(image)`, \
-        `$[ … ]`, `${{ parameters.image }}`), or whose digest is one — known only at run \
-        time. Confidence Low in a standalone template.",
+    description: include_str!("az011_unpinned_image.md"),
     remediation: "Pin images by digest (`ubuntu:22.04@sha256:…`) and update digests with a \
         bot (Dependabot, Renovate).",
     help_uri: "",

@@ -12,16 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Debug tracing (`system.debug`) enabled in the pipeline",
     default_severity: Severity::Low,
     default_confidence: Confidence::High,
-    description: "A variable `system.debug` is set to `true` in the YAML, at any level \
-        (pipeline, stage, job, variable template), in mapping form (`system.debug: true`) or \
-        list form (`- name: system.debug` / `value: true`). Every run then writes verbose \
-        agent and task diagnostics to its log: full command lines, environment, HTTP \
-        traffic of tasks; values not registered as secrets, and transformed secrets, end up \
-        readable by everyone who can see the logs.\n\n\
-        Severity: Low; confidence High when the value is literal or a template parameter a \
-        caller in the scanned files sets to `true`, Medium when it is a pipeline runtime \
-        parameter whose default is `true`. Not reported: `false`, other expressions, and debug enabled at queue time (\"Enable system diagnostics\"), which \
-        the YAML cannot show. Confidence Low in a standalone template.",
+    description: include_str!("az012_debug_tracing.md"),
     remediation: "Remove `system.debug: true` from the YAML; enable diagnostics for a single \
         run from the \"Run pipeline\" dialog when needed.",
     help_uri: "",

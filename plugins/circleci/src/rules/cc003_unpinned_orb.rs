@@ -11,21 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Orb referenced by a floating version",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "CircleCI publishes orb releases as immutable semantic versions: \
-        `ns/name@1.2.3` always means the same code. Every other reference floats: \
-        `@volatile` is whatever was published last, `@dev:<label>` is a development version \
-        anyone who can publish the orb overwrites at will (and that expires after 90 days), \
-        `@5` is the newest 5.x.y and `@5.1` the newest 5.1.y. An orb's commands and jobs run \
-        inside your jobs with their contexts and secrets, so whoever publishes the next \
-        matching version — the orb's author or whoever takes over the namespace — runs code \
-        there.\n\n\
-        Severity by how much floats: High for `@volatile`, a missing version and `@dev:…`; \
-        Medium for a major-only version (`@5`) and for a version that is an expression or \
-        not a CircleCI version at all (confidence Low); Low for a minor-only version \
-        (`@5.1`, patch releases only). A `@dev:<< pipeline.git.revision >>` reference is the \
-        project's own orb built by the same pipeline from the same commit (the orb-tools \
-        pattern): Low, recorded as a mitigation. Not reported: exact `x.y.z` releases and \
-        inline orbs (their code is in the file and is analysed by the other rules).",
+    description: include_str!("cc003_unpinned_orb.md"),
     remediation: "Reference an exact release (`circleci/node@5.2.0`) and let Renovate or \
         Dependabot-style tooling propose upgrades; review the orb's source (`circleci orb \
         source ns/name@x.y.z`) before bumping.",

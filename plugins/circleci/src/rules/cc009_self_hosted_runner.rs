@@ -14,20 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Self-hosted runner reachable by fork pull requests",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "CircleCI self-hosted runners are named by a namespaced resource class: \
-        `resource_class: <namespace>/<name>`, with `machine: true` (machine runner) or a \
-        `docker:` executor (container runner), on the job or on its executor. CircleCI's \
-        own classes (`large`, `arm.medium`, `macos.m1.medium.gen1`) never contain a `/`. A \
-        self-hosted machine keeps state between jobs: code from a fork pull request that \
-        runs there can install persistence, read later jobs' secrets and reach the network \
-        the runner sits in.\n\n\
-        Severity: High when the job runs for fork pull requests (confidence Medium: whether \
-        the project builds forks is a setting the file cannot show); Medium behind a \
-        `type: approval` job; Info when a branch filter, a fixed-branch workflow condition, \
-        a schedule or a filtered required job keeps fork pull requests out (all recorded as \
-        mitigations); Low with confidence Low for jobs no workflow in the file runs. Not \
-        reported: CircleCI-hosted classes, and a resource class given as an expression \
-        (`<< parameters.class >>`), whose value is unknown.",
+    description: include_str!("cc009_self_hosted_runner.md"),
     remediation: "Run pull request builds on CircleCI-hosted resource classes; restrict \
         self-hosted jobs to protected branches (`filters: branches: only: main`) or put a \
         `type: approval` job before them, and use ephemeral runners.",

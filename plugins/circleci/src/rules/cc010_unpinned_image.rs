@@ -13,17 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Docker image not pinned by digest",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A `docker: - image:` of a job or an executor (inline orbs included) names a \
-        tag or nothing instead of an `@sha256:` digest. Whoever can push to that image name \
-        decides what runs as the job's primary container (with its contexts, secrets and \
-        checked-out code) or as a service container beside it. CircleCI's convenience images \
-        (`cimg/*`) are tags too and are reported the same way.\n\n\
-        Severity: Medium/High for a tag (`cimg/node:20.11`); High/High without a tag, \
-        with `latest`, or with the moving `current`/`edge` aliases of convenience images; Medium/Medium when part of the reference is an expression \
-        (`cimg/python:<< parameters.version >>`, `${REGISTRY}/app:1`). Not reported: images \
-        pinned by digest, images given entirely as an expression or with an expression as \
-        digest (unknown), and `machine: image:` — CircleCI-managed VM images chosen by \
-        date-stamped names from CircleCI's own catalogue, not a registry anyone can push to.",
+    description: include_str!("cc010_unpinned_image.md"),
     remediation: "Pin by digest and keep the tag for humans: `image: \
         cimg/node:20.11@sha256:<digest>` (`docker buildx imagetools inspect cimg/node:20.11` \
         prints it); let Renovate update the digests.",

@@ -13,16 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Unverified script execution: downloaded code piped into an interpreter",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A `run` script (of a job, a reusable command, an inline orb or a \
-        `pre-steps`/`post-steps` entry) downloads code and executes it in one go — \
-        `curl … | bash`, `wget -O- … | sudo sh`, `bash <(curl …)`, `sh -c \"$(curl …)\"`, \
-        PowerShell `iex (iwr …)`. Nothing checks what arrived: whoever controls the server, \
-        the domain or a moving URL runs code in the job with its contexts and secrets (the \
-        2021 Codecov uploader compromise).\n\n\
-        Severity: Medium; High over plain `http://`; Info with a `commit-pinned-url` \
-        mitigation when the URL names a full 40-character commit SHA. Quoted text and \
-        comments are not commands and are not reported; a download saved to a file and \
-        verified before it runs is not a pipe and is not reported.",
+    description: include_str!("cc011_download_execute.md"),
     remediation: "Download to a file, verify a checksum or signature pinned in the \
         configuration (`echo \"<sha256>  install.sh\" | sha256sum -c`), then run it; prefer \
         a package manager, a pinned orb or a convenience image that already has the tool.",

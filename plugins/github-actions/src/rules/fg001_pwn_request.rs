@@ -16,37 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Pwn request: privileged workflow runs code from a pull request",
     default_severity: Severity::Critical,
     default_confidence: Confidence::High,
-    description: "`pull_request_target`, `workflow_run` and `issue_comment` workflows run with \
-        the base repository's secrets and a token that can write. When such a job checks out \
-        the pull request head (`actions/checkout` with `ref:` set to the head SHA or branch, \
-        `refs/pull/<n>/head|merge`, `merge_commit_sha`, the fork's `repository:`, or \
-        `gh pr checkout` / `git fetch … pull/<n>/head` + `git checkout` in a script) and then \
-        builds, installs, tests or runs it, anyone who opens a pull request runs code with \
-        those secrets.\n\n\
-        Severity and confidence: **Critical**/High when a later step runs the checked-out \
-        code (`npm install`, `make`, `pytest`, `./script.sh`, a local action from the \
-        checkout …); **Critical**/Medium when a later tool loads configuration from it \
-        (`eslint`, `npx …`, commands after a `setup-*` action); **High**/Low when only an \
-        action we cannot see into follows. A checkout followed by nothing that could run it \
-        is not reported. Directories are followed: fork code checked out to `path: pr` is \
-        only executed by commands that run in `pr/`.\n\n\
-        Recognised safeguards lower the result (each is listed as a mitigation; adding one \
-        never raises the result): a fork guard (`head.repo.full_name == github.repository`, \
-        `head.repo.fork == false`) → Info; otherwise the strongest gate counts — an \
-        `author_association` check, a needed job that verifies the actor, or a label gate \
-        *and* an environment → two levels lower; a label gate, an environment, a step that \
-        verifies the actor before the code runs, or a human actor guard → one level lower; a \
-        bot actor guard caps at High (a later push still runs as the bot). Fork code in a \
-        subdirectory with trusted code checked out elsewhere → Info; in a subdirectory \
-        nothing runs from → one level lower. An empty token with no secrets in reach → Info; \
-        a read-only token with no secrets → at most Low. Conditions are read per `||` \
-        alternative and only the weakest counts. Jobs whose `if:` restricts them to \
-        unprivileged events (`github.event_name == 'pull_request'`) are not reported.\n\n\
-        Across files: the steps of local composite actions (`uses: ./dir`) in the scan count \
-        as steps of the calling job, and a local reusable workflow runs with the privileged \
-        triggers of the workflows in the scan that call it. When the same job also has a \
-        High FG-002 script injection, a finding above Info is raised to Critical (the \
-        Ultralytics pattern); the FG-002 findings are kept.",
+    description: include_str!("fg001_pwn_request.md"),
     remediation: "Do not check out pull request code in privileged workflows. Run untrusted \
         builds under `pull_request` (no secrets, read-only token) and, if results need a \
         privileged step, pass them as artifacts to a separate `workflow_run` job that treats \

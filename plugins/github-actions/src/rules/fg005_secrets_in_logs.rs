@@ -12,19 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Secrets in logs: a secret is echoed or the environment is dumped",
     default_severity: Severity::Low,
     default_confidence: Confidence::High,
-    description: "Logs of public repositories are public, and GitHub's masking only hides a \
-        secret's exact registered value: a secret that is transformed (base64, split, JSON \
-        with escapes, a multi-line key) or that masking misses appears in clear text. Reports, \
-        in `run:` scripts:\n\
-        - `echo`/`printf` of `${{ secrets.X }}` or `${{ github.token }}` (confidence High);\n\
-        - `echo`/`printf` of `$VAR` / `${VAR}` where `VAR` is set from a secret or the token \
-        in the step's, job's or workflow's `env:` (confidence High), or is `GITHUB_TOKEN` \
-        (confidence Medium, it may not be set);\n\
-        - `printenv`, `env`, `export -p` or `set` without arguments, and `printenv VAR` of \
-        such a variable, while secrets are in the environment (confidence Medium).\n\
-        Output that goes to a file or a pipe (`>> $GITHUB_ENV`, `| docker login \
-        --password-stdin`) and `::add-mask::` lines are not logging. Severity Low: masking \
-        usually hides the value. Commented lines and here-document bodies are ignored.",
+    description: include_str!("fg005_secrets_in_logs.md"),
     remediation: "Do not print secrets; pass them to tools through environment variables or \
         stdin. To debug, print whether a secret is set (`[ -n \"$TOKEN\" ] && echo set`).",
     help_uri: "",

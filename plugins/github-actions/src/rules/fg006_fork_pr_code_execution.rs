@@ -12,19 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Fork PR code execution: a `pull_request` job runs the pull request's code",
     default_severity: Severity::Info,
     default_confidence: Confidence::High,
-    description: "Under `pull_request`, `actions/checkout` without a `ref:` checks out the pull \
-        request's merge commit, so building or testing it runs code written by whoever opened \
-        the pull request. For fork pull requests GitHub gives the job a read-only token and no \
-        secrets, which is why this is the safe way to test contributions — but the code still \
-        runs on the runner: on self-hosted runners (FG-009) it can persist, it can abuse any \
-        network access the runner has, and it can write to caches scoped to its own ref.\n\n\
-        Severity Info: this is GitHub's intended way to test contributions, so the rule is an \
-        inventory of where outside code runs, not an alarm (FG-009 raises self-hosted \
-        runners, FG-010 cache poisoning); confidence High when a step builds, installs, tests \
-        or runs the checkout, Medium when a tool only loads configuration from it. A fork \
-        guard on the job (`head.repo.full_name == github.repository`, `head.repo.fork == \
-        false`) is recorded as a mitigation: forks never reach it. Jobs whose `if:` restricts \
-        them to other events are not reported.",
+    description: include_str!("fg006_fork_pr_code_execution.md"),
     remediation: "Keep untrusted builds on GitHub-hosted runners with a read-only token (`permissions: \
         contents: read`), and require approval for workflows from outside collaborators.",
     help_uri: "",

@@ -15,23 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Token exposure: `GITHUB_TOKEN` in the environment of a step running pull request code",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A build, install or test of pull request code runs whatever the pull request \
-        author wrote — `postinstall` scripts, `setup.py`, test files, Makefiles. When that \
-        step's environment carries the `GITHUB_TOKEN` (`GITHUB_TOKEN: ${{ \
-        secrets.GITHUB_TOKEN }}`, `GH_TOKEN: ${{ github.token }}` in the step's, job's or \
-        workflow's `env:`), the author's code can read it and use its permissions until the \
-        job ends.\n\n\
-        One finding per such step, at the `env:` value that passes the token. Severity \
-        **Medium** on `pull_request_target`, `issue_comment` and `workflow_run` (the token can \
-        write by default); **Low** on `pull_request` (fork pull requests get a read-only \
-        token; same-repository ones come from people with write access). Confidence follows \
-        how sure the execution is. A read-only token (`permissions:` with only `read`/`none`) \
-        caps at Low and an empty `permissions: {}` gives Info — the token can do nothing. \
-        Gates on the job lower the severity: a fork guard → Info; a label gate with an \
-        environment, an `author_association` check or a needed job that verifies the actor → \
-        two levels; a label gate, an environment or an actor guard → one level. A step that \
-        blanks the variable (`GITHUB_TOKEN: ''`) is not reported. (The reference scanner only \
-        reported when some other step blanked the token; this rule reports every exposure.)",
+    description: include_str!("fg007_token_exposure.md"),
     remediation: "Do not pass the token to steps that run untrusted code; run them with \
         `permissions: {}` or read-only, and give the token only to a later step that does not \
         execute the checkout.",

@@ -14,21 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "OIDC misconfiguration: `id-token: write` on an externally triggered job",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "`id-token: write` (granted directly, or by `write-all`) lets any step of the \
-        job request an OIDC token and exchange it for cloud credentials wherever a trust \
-        policy accepts this repository. On `pull_request_target`, `issue_comment` and \
-        `workflow_run` an outsider decides when the job runs, and any injection or untrusted \
-        checkout in it can mint those credentials.\n\n\
-        Severity: **Critical** when the job also checks out the pull request head and runs it \
-        (confidence follows how sure that execution is); **High** on `pull_request_target`; \
-        **Medium** on `issue_comment` and `workflow_run`; **Info** on other events when the \
-        job authenticates to a cloud (`aws-actions/configure-aws-credentials`, \
-        `google-github-actions/auth`, `azure/login`, `hashicorp/vault-action`, \
-        `pypa/gh-action-pypi-publish` …), as an inventory note. Gates on the job lower the \
-        severity: a fork guard → Info; a label gate with an environment, an \
-        `author_association` check or a needed job that verifies the actor → two levels; a \
-        label gate, an environment or an actor guard → one level; a bot actor guard caps at \
-        High. (Trust policies that pin `environment:` make an environment a real barrier.)",
+    description: include_str!("fg008_oidc_misconfiguration.md"),
     remediation: "Grant `id-token: write` only to a job that runs on trusted events (push to a \
         protected branch, release) or in a protected environment, and scope the cloud trust \
         policy to that branch or environment (`sub` claim), not to the whole repository.",

@@ -12,22 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Self-hosted runner reachable by external pull requests or events",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "Self-hosted runners are not wiped between jobs: code from a pull request \
-        that runs on one can install persistence, read other jobs' secrets and artifacts, and \
-        reach the network the runner sits in (the PyTorch and TensorFlow runner compromises). \
-        GitHub's own advice is to never use self-hosted runners for public repositories' pull \
-        requests.\n\n\
-        A job is on a self-hosted runner when `runs-on` names the `self-hosted` label (also \
-        through `${{ matrix.* }}` values) — confidence High — or a runner `group:`, or only \
-        labels that are not GitHub-hosted images (`[linux, gpu]`) — confidence Medium, since \
-        custom names also denote GitHub's larger runners.\n\n\
-        Severity: **Critical** when a `pull_request_target`/`workflow_run`/`issue_comment` job \
-        checks out the pull request head and runs it; **High** on `pull_request` and \
-        `pull_request_target`; **Medium** on `issue_comment` and `workflow_run`. Push-only and \
-        other trusted triggers are not reported. Gates on the job lower the severity: a fork \
-        guard → Info; a label gate with an environment, an `author_association` check or a \
-        needed job that verifies the actor → two levels; a label gate, an environment or an \
-        actor guard → one level; a bot actor guard caps at High.",
+    description: include_str!("fg009_self_hosted_runner.md"),
     remediation: "Run pull request jobs on GitHub-hosted runners, or on ephemeral, isolated \
         self-hosted runners (just-in-time runners, one job per VM) in a runner group that \
         public repositories cannot use; require approval for fork pull request workflows.",

@@ -13,24 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Cache poisoning: privileged job saves a cache built from pull request code",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "`pull_request_target`, `issue_comment` and `workflow_run` jobs run in the \
-        default branch's context, so the caches they save are visible to every later run on \
-        that branch — release and deployment workflows included. A job that checks out a pull \
-        request and then saves a cache (`actions/cache`, `actions/cache/save`, `setup-*` with \
-        `cache:`, `actions/setup-go` which caches by default, `Swatinem/rust-cache`, \
-        `ruby/setup-ruby` with `bundler-cache`, `gradle/actions/setup-gradle`, \
-        `astral-sh/setup-uv` with `enable-cache`) lets the pull request author plant files \
-        that trusted workflows restore and run (the Ultralytics compromise was delivered \
-        through a poisoned cache).\n\n\
-        Severity: **High** when a later step runs the checked-out code (confidence follows how \
-        sure that is); **Medium**/Low when the pull request is checked out but nothing is seen \
-        running it (its files can still be in the cached paths); **Low** when nothing of the \
-        pull request is checked out but the cache key comes from it (`github.head_ref`, \
-        `github.event.pull_request.*`). `pull_request` is not reported: its caches are scoped \
-        to the pull request's merge ref and never restored by the base branch. Gates on the \
-        job lower the severity: a fork guard → Info; a label gate with an environment, an \
-        `author_association` check or a needed job that verifies the actor → two levels; a \
-        label gate, an environment or an actor guard → one level.",
+    description: include_str!("fg010_cache_poisoning.md"),
     remediation: "Do not save caches in privileged jobs that handle pull request code: use \
         `actions/cache/restore` only, set `cache: false` on setup actions, or move the build \
         to a `pull_request` workflow.",

@@ -14,23 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Bot actor guard TOCTOU: `github.actor == '…[bot]'` in front of pull request code",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "`if: github.actor == 'dependabot[bot]'` looks like it admits only the bot, \
-        but `github.actor` is whoever caused the latest event: an attacker can get the bot to \
-        act on their pull request (a `@dependabot rebase` on a fork PR, a bot-authored commit \
-        on a branch they then push to), or push a new commit after the bot's event fired and \
-        before the runner resolves the head ref. A `pull_request_target` or `workflow_run` job \
-        behind such a guard that checks out the pull request head and runs it runs attacker \
-        code with the base repository's secrets (Synacktiv's Dependabot confusion).\n\n\
-        Reported at the bot comparison (in the job's `if:` or a needed job's). Severity \
-        Medium; confidence High when the checkout follows a branch (`head.ref`, `head_ref`), \
-        Medium when it is pinned to the event's `head.sha` (the race is closed, the \
-        confusion is not), one step lower again when the execution is only likely. A fork \
-        guard next to the bot check closes the hole (forks never reach the job): not \
-        reported; neither is a check of the pull request's author (`pull_request.user.login`), \
-        which a later event cannot change. Other gates lower the severity: a label gate \
-        with an environment, an `author_association` check or a needed job that verifies the \
-        actor → two levels; a label gate or an environment → one level. FG-001 reports the \
-        same job's pull request execution (capped at High because of this guard).",
+    description: include_str!("fg011_bot_actor_toctou.md"),
     remediation: "Check `github.event.pull_request.user.login` (the pull request author) \
         together with `github.event.pull_request.head.repo.full_name == github.repository`, \
         and check out `github.event.pull_request.head.sha` rather than a branch.",

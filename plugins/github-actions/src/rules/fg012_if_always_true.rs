@@ -11,13 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "If always true: `${{ }}` does not span the whole `if:` condition",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "When an `if:` value contains `${{ … }}` but is not one single expression \
-        (`${{ a }} && ${{ b }}`, `${{ x == 'y' }} || true`, text after the closing `}}`), \
-        GitHub treats the whole value as a string template: the expressions are substituted \
-        and the resulting non-empty string is truthy, so the condition is always true. A \
-        fork guard, actor check or label gate written this way protects nothing. Values \
-        without `${{` are evaluated as expressions and are fine, as is one expression that \
-        spans the whole value (over several lines of a block scalar too).",
+    description: include_str!("fg012_if_always_true.md"),
     remediation: "Write the condition without `${{ }}` (`if: a && b`) or wrap the whole \
         condition in a single `${{ }}`.",
     help_uri: "",

@@ -13,21 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "All secrets exposed: `toJSON(secrets)` or a computed `secrets[…]` index",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "GitHub sends a job only the secrets it names. `${{ toJSON(secrets) }}` \
-        serialises every repository, environment and organisation secret into the job, and a \
-        computed index (`secrets[format('{0}_KEY', matrix.env)]`, `secrets[inputs.name]`) \
-        makes GitHub send all of them because it cannot tell which one will be read. Any code \
-        running in that job — a compromised dependency, an injected command — can then read \
-        every secret, not just the ones the job needs; a computed index fed by user input can \
-        also be steered to any secret.\n\n\
-        One finding per occurrence inside `${{ }}` in `run:`, `env:`, `with:` and `secrets:` \
-        values (`secrets['NAME']` with a literal key is a normal reference). Severity High \
-        (confidence High for `toJSON(secrets)`, Medium for a computed index); **Critical** \
-        when the job is reachable by `pull_request_target`, `issue_comment` or `workflow_run`. \
-        Gates on that job lower the severity: a fork guard → High (outsiders cannot reach \
-        it); a label gate with an environment, an `author_association` check or a needed job that verifies \
-        the actor → two levels; a label gate, an environment or an actor guard → one level; \
-        never below High, the level the dump has on trusted events.",
+    description: include_str!("fg013_all_secrets_exposed.md"),
     remediation: "Pass each needed secret explicitly (`env: TOKEN: ${{ secrets.TOKEN }}`); \
         replace computed indexes with explicit per-environment references or GitHub \
         environments that hold same-named secrets.",

@@ -11,19 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Missing permissions: job on a risky event inherits the repository's default token",
     default_severity: Severity::Medium,
     default_confidence: Confidence::Medium,
-    description: "A job started by `pull_request_target`, `issue_comment` or `workflow_run` \
-        runs in the base repository's context, with its secrets, while an outsider decides \
-        when it runs. Without a `permissions:` block on the job or the workflow, its \
-        `GITHUB_TOKEN` gets the repository default — write access to contents, packages, \
-        pull requests and more in every repository created before February 2023 and in \
-        organisations that keep that default. Any injection or untrusted checkout in such a \
-        job then holds a token that can push code.\n\n\
-        One finding per job, at the job's key: jobs whose `if:` restricts them to other \
-        events (`github.event_name == 'push'`) are not reported. Confidence is Medium because \
-        the repository default cannot be seen from the file. Gates on the job lower the \
-        severity: a fork guard → Info; a label gate with an environment, an \
-        `author_association` check or a needed job that verifies the actor → two levels; a \
-        label gate, an environment or an actor guard → one level.",
+    description: include_str!("fg014_missing_permissions.md"),
     remediation: "Add `permissions: {}` (or the few read scopes the workflow needs) at the top \
         of the workflow and grant write scopes per job only where needed.",
     help_uri: "",

@@ -13,21 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Unverified script execution: downloaded code piped into an interpreter",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A `run:` script downloads code and executes it in one go — `curl … | bash`, \
-        `wget -O- … | sudo sh`, `bash <(curl …)`, `sh -c \"$(curl …)\"`, `eval \"$(curl …)\"`, \
-        PowerShell `iex (iwr …)` / `Invoke-Expression …DownloadString(…)`, or \
-        `deno run -A https://…`. Nothing checks what was downloaded: whoever controls the \
-        server, the domain, a CDN in between or (for a moving URL such as a branch on \
-        `raw.githubusercontent.com`) the repository behind it runs code in the job with its \
-        token and secrets, as in the 2021 Codecov bash-uploader compromise.\n\n\
-        Severity: Medium; High when the URL is plain `http://` (anyone on the network path \
-        can replace the script). A URL that names a full 40-character commit SHA is \
-        immutable content and is reported at Info with a `commit-pinned-url` mitigation. \
-        Interpreters recognised after the pipe: `sh`, `bash`, `zsh`, `dash`, `ksh`, `fish`, \
-        `python`/`python3`, `perl`, `ruby`, `node`, `pwsh` (also behind `sudo`/`env`). \
-        Quoted text and comments are not commands and are not reported. A download saved \
-        to a file and checked (`sha256sum -c`, `gpg --verify`) before it runs is not a \
-        pipe and is not reported.",
+    description: include_str!("fg015_curl_pipe_shell.md"),
     remediation: "Download to a file, verify a checksum or signature you pinned in the \
         workflow (`echo \"<sha256>  install.sh\" | sha256sum -c`), then run it; better, use a \
         released, SHA-pinned action or a package manager with lockfiles. If you must fetch \

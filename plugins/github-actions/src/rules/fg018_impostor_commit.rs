@@ -11,23 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Impostor commit: SHA pin not verifiable against the named repository",
     default_severity: Severity::Low,
     default_confidence: Confidence::Low,
-    description: "GitHub resolves `owner/repo@<sha>` against the whole fork network of \
-        `owner/repo`: a commit pushed to *any fork* can be referenced through the original \
-        repository's name. An attacker who gets a pull request merged with a \"pin to SHA\" \
-        change can therefore point at a commit that exists only in their fork (an impostor \
-        commit), and reviewers see a familiar action name.\n\n\
-        What this pack checks: it works offline, so it cannot ask GitHub whether a commit is \
-        reachable from the repository's branches or tags — **that verification is not \
-        covered**. From the text alone it reports, at Low with Low confidence, a file that \
-        pins the same third-party action (`owner/repo[/path]`, compared case-insensitively) \
-        to different commit SHAs: at most one of them can be the release that was reviewed, \
-        and a lone odd SHA is how an impostor commit slips through review. Actions of \
-        `actions`, `github`, `docker`, `aws-actions`, `azure`, `google-github-actions` and \
-        `hashicorp` are not reported. The reference scanner reported *every* third-party SHA \
-        pin at Info; that is not a finding anyone can act on offline, so it is not \
-        reproduced. Known malicious commits are FG-022/FG-025's job. Use an \
-        online tool (zizmor's `impostor-commit` audit, or `gh api \
-        repos/OWNER/REPO/commits/SHA/branches-where-head`) to verify.",
+    description: include_str!("fg018_impostor_commit.md"),
     remediation: "Confirm the SHA is on a branch or tag of the named repository \
         (`git ls-remote https://github.com/OWNER/REPO | grep SHA`, or the commit page shows \
         no \"This commit does not belong to any branch\" warning); keep the tag in a \

@@ -12,17 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Hardcoded container registry credentials",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A job's `container:` or one of its `services:` carries registry credentials \
-        in the workflow text: a literal `credentials.password` (or `username` and \
-        `password`), or an image reference with `user:password@` before the registry. \
-        Workflow files are readable by everyone who can read the repository — for a public \
-        repository, the world — and stay in its history after a fix, so the password must \
-        be treated as leaked.\n\n\
-        Severity: High for a literal password or an image with embedded credentials. A \
-        password given as an expression (`${{ secrets.REGISTRY_TOKEN }}`, \
-        `${{ env.X }}`, `${{ vars.X }}` …) is not literal and not reported; `vars.*` values \
-        are not secret, which FG-019 does not judge. An image digest (`image@sha256:…`) is \
-        not a credential.",
+    description: include_str!("fg019_hardcoded_container_credentials.md"),
     remediation: "Rotate the password now, then store it as a secret and reference it: \
         `credentials: { username: ${{ github.actor }}, password: ${{ secrets.GITHUB_TOKEN }} }` \
         (for GHCR) or `${{ secrets.REGISTRY_PASSWORD }}`.",

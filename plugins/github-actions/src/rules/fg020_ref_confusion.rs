@@ -11,19 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Ref confusion: `uses:` ref may name a tag or a branch",
     default_severity: Severity::Medium,
     default_confidence: Confidence::Low,
-    description: "GitHub resolves `owner/repo@name` to a tag *or* a branch called `name`. When \
-        a repository has both (or an attacker with push access creates the other one), which \
-        code runs is decided by GitHub's resolution order rather than by the reviewer, and a \
-        new branch can silently shadow the release you audited.\n\n\
-        What this pack checks: it works offline, so it cannot list a repository's tags and \
-        branches to find names that exist as both — **that check is not covered**. It \
-        reports the refs whose spelling says nothing about their kind: not a commit SHA \
-        (short SHAs are FG-003's), not a version (`v4`, `1.2`, `v1.2.3`, `v2.0.0-rc.1`), \
-        not an explicit `refs/heads/…` or `refs/tags/…`, and not one of the conventional \
-        branch names `main`, `master`, `dev`, `develop`. Examples: `@release/v1`, \
-        `@stable`, `@latest`, `@nightly`, `@feature-x`. GitHub's own `actions/*` and \
-        `github/*` and Docker images (`docker://…`, which have no branches) are not \
-        reported. Confidence is Low: most such refs are only one of the two.",
+    description: include_str!("fg020_ref_confusion.md"),
     remediation: "Pin to a full commit SHA (with the tag in a comment), or at least use an \
         explicit, versioned tag; for a branch you deliberately track, write \
         `refs/heads/<name>`.",

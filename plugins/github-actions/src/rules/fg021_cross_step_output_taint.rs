@@ -14,22 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Cross-step output taint: attacker data laundered through a step output",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A step writes attacker-controlled text to a step output (`echo \
-        \"title=…\" >> \"$GITHUB_OUTPUT\"`, `printf`, a `name<<EOF` here-document, or the old \
-        `::set-output`), and a later step of the same job expands \
-        `${{ steps.<id>.outputs.<name> }}` into its `run:` script or its \
-        `actions/github-script` code. The output is the attacker's text, so the later step \
-        is as injectable as if it had used the event field directly — but the injection is \
-        invisible to a reviewer who only looks for `github.event` in scripts.\n\n\
-        The tainted value is recognised when the write line expands a tainted expression \
-        (`${{ github.event.issue.title }}`) or reads an environment variable the step, job \
-        or workflow sets from one (`env: TITLE: ${{ … }}` then `title=$TITLE`: safe for the \
-        producer, not for the consumer). Only consumers *after* the producer count (a \
-        consumer before it reads an empty output).\n\n\
-        Severity: High for text anyone can write; Medium for values only whoever triggers \
-        the workflow chooses (`inputs.*`, `client_payload`). Confidence Low when no trigger \
-        fills the source context. Not covered: outputs forwarded through job `outputs:` \
-        to other jobs (`needs.<job>.outputs.*`) and values transformed by tools in between.",
+    description: include_str!("fg021_cross_step_output_taint.md"),
     remediation: "In the consuming step, pass the output through an environment variable: \
         `env: TITLE: ${{ steps.meta.outputs.title }}` and use `\"$TITLE\"` in the script.",
     help_uri: "",

@@ -12,22 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Known vulnerable or compromised action version",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A `uses:` reference names an action version covered by a security advisory \
-        (a command injection, a token leak, a path traversal) or by a known compromise — \
-        tags retargeted to malicious code, as with `tj-actions/changed-files` \
-        (CVE-2025-30066, March 2025) and `reviewdog/action-setup` (CVE-2025-30154).\n\n\
-        The advisory list is compiled into the pack from `data/vulnerable-actions.json` \
-        (each entry records its advisory id and URL; the file records when it was compiled). \
-        The pack works offline, so it knows only what that file knew when the pack was \
-        built: see the rule's documentation for how the list is refreshed.\n\n\
-        Matching: a version tag is affected when the newest release it can resolve to is \
-        affected — `v44.5.1` and `v44` are below a fix in `46.0.1`, but `v4` is not below a \
-        fix in `4.1.7` because `v4` follows the newest `4.x`. A full commit SHA is reported \
-        only when it is a known malicious commit (Critical) or the action is compromised in \
-        every version (then with Low confidence: the pin may predate the compromise): which \
-        release an arbitrary SHA belongs to cannot be known offline. Branches are not \
-        reported. Severity is the advisory's; compromised-action entries that affect every \
-        version are Critical.",
+    description: include_str!("fg022_known_vulnerable_action.md"),
     remediation: "Upgrade to the fixed version named in the finding (or remove the action if \
         every version is affected), pin it by full commit SHA, and for a compromise rotate \
         every secret the affected runs could read.",

@@ -12,23 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Artifact upload may include the persisted Git credentials",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "`actions/checkout` writes the job's token into `.git/config` unless \
-        `persist-credentials: false`. An `actions/upload-artifact` step whose `path:` \
-        includes that `.git` directory — `.git` itself, `.git/config`, `**/.git`, the whole \
-        workspace (`.`, `./`, `${{ github.workspace }}`, `**`), or the whole directory a \
-        checkout used — publishes the token to everyone who can download the run's \
-        artifacts (anyone, for a public repository), while it is still valid (Unit 42's \
-        \"ArtiPACKED\" research, 2024).\n\n\
-        Only real `.git` path components count: `.github/` and `.gitignore` are not `.git` \
-        (the reference scanner matched substrings). Severity Medium, confidence High when a \
-        checkout earlier in the job persists credentials.\n\n\
-        Recognised safeguards (each reported as a mitigation): every earlier checkout sets \
-        `persist-credentials: false` → Info; `actions/upload-artifact` v4.4 or later (a \
-        `v4`/`v5`… tag) without `include-hidden-files: true` skips hidden files such as \
-        `.git` → Info; an exclusion such as `!.git/**` or `!**/.git` for a workspace upload \
-        → Info; `actions/checkout` v6 or later keeps the credentials outside `.git` → Info. \
-        No earlier checkout in the job → Low with Low confidence (something else may have \
-        configured Git credentials).",
+    description: include_str!("fg023_artifact_credential_leak.md"),
     remediation: "Set `persist-credentials: false` on `actions/checkout` when later steps do \
         not push, and upload only the build outputs you need (`path: dist/`), never the \
         workspace or `.git`.",

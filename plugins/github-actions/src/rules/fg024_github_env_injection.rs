@@ -14,31 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "GitHub environment file injection: attacker data written to $GITHUB_ENV/$GITHUB_PATH",
     default_severity: Severity::Critical,
     default_confidence: Confidence::High,
-    description: "A `run:` script appends attacker-controlled text to one of the runner's \
-        command files. `$GITHUB_ENV` lines become environment variables of every later \
-        step, so a value containing a newline defines any variable the attacker likes — \
-        `LD_PRELOAD`, `NODE_OPTIONS=--require=…`, `BASH_ENV`, `PYTHONPATH` — and runs code \
-        in the next step; `$GITHUB_PATH` lines put a directory first on `PATH`; \
-        `$GITHUB_OUTPUT` lines can forge other outputs of the step. Passing the value \
-        through `env:` does *not* help here (it stops shell injection, not the newline), so \
-        `echo \"TITLE=$TITLE\" >> \"$GITHUB_ENV\"` with `TITLE: ${{ github.event.issue.title }}` \
-        is reported too.\n\n\
-        Severity: for `$GITHUB_ENV`/`$GITHUB_PATH`, Critical for text anyone can write and \
-        Medium for values only whoever triggers the workflow chooses (`inputs.*`, \
-        `client_payload`); for `$GITHUB_OUTPUT`, Medium for text anyone can write (caller \
-        values are not reported there). Values GitHub keeps on one line — branch names and \
-        titles — cannot break out of a `NAME=value` line, so for `$GITHUB_ENV` and \
-        `$GITHUB_OUTPUT` they are two levels lower (`single-line-value` mitigation); for \
-        `$GITHUB_PATH` the whole line is the attacker's either way. Confidence Low when no \
-        trigger fills the context.\n\n\
-        Safeguards lower the result and are listed as mitigations: a fork guard or an empty \
-        token with no secrets → Info; an `author_association` gate or a permission-checking \
-        needed job → two levels lower; a label gate, an environment, a human actor guard or \
-        a step that verifies the actor → one level lower; a bot actor guard caps at High; a \
-        read-only token with no secrets caps at Low; a workflow that only runs for \
-        `pull_request`-family events (fork runs get a read-only token and no secrets) → two \
-        levels lower. Writes of a line that does not carry tainted data, and tainted data \
-        stripped of newlines in a way we cannot see, are not analysed.",
+    description: include_str!("fg024_github_env_injection.md"),
     remediation: "Do not write event data to `$GITHUB_ENV` or `$GITHUB_PATH`. Set it with \
         `env:` on the steps that need it. If it must cross steps, use a step output with a \
         random here-document delimiter, or strip newlines first \

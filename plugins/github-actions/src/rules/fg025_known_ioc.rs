@@ -12,19 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Known threat-actor indicator of compromise",
     default_severity: Severity::Critical,
     default_confidence: Confidence::High,
-    description: "The file contains an indicator of compromise of a known attack campaign: an \
-        exfiltration domain or URL, a malicious commit SHA, a marker string a worm leaves \
-        behind, or a compromised package version (for example the tj-actions/changed-files \
-        and reviewdog compromises of March 2025, the Ultralytics PyPI releases of December \
-        2024, the Shai-Hulud npm worm). Its presence suggests the repository has been \
-        compromised, or runs something that was.\n\n\
-        The indicators are compiled into the pack from `data/iocs.json` (each records its \
-        campaign and source; the file records when it was compiled); see the rule's \
-        documentation for how the list is refreshed. Every scalar of the file is searched \
-        (scripts, `uses:`, `with:`, `env:`, names), case-insensitively, and a match must \
-        not continue a longer word (`…e67` inside a longer hex string is not the commit). \
-        Comments are not searched. Severity Critical, confidence High: indicators are \
-        chosen to be specific.",
+    description: include_str!("fg025_known_ioc.md"),
     remediation: "Treat the repository as compromised: remove the indicator, find out how it \
         got there (commit history, recent workflow runs), rotate every secret the workflows \
         could read, and review what the affected runs published.",

@@ -14,30 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Dependency install scripts run in the job that later uses publishing credentials",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "A job installs dependencies in a way that runs their install-time code — \
-        npm/yarn/pnpm lifecycle scripts (`preinstall`, `postinstall`), `pip install` of \
-        source distributions (`setup.py`), `gem`/`bundle install` native extensions — and \
-        later in the *same job* publishes a package (`npm publish`, `twine upload`, `gem \
-        push`, `pypa/gh-action-pypi-publish` …), authenticates to a cloud \
-        (`aws-actions/configure-aws-credentials`, `google-github-actions/auth`, \
-        `azure/login`, `hashicorp/vault-action`) or creates a release. Code from any \
-        dependency — including a compromised transitive one, as in the 2025 Shai-Hulud npm \
-        worm — runs on the same runner and can read or wait for those credentials.\n\n\
-        Severity by who can influence the dependency set and when the job runs: \
-        `pull_request_target`, `workflow_run` or `issue_comment` → Critical; ordinary \
-        pushes, schedules and pull requests → High; tag-only pushes, `release` and \
-        `workflow_dispatch`-only workflows → Medium. Each of these lowers it one level and \
-        is listed as a mitigation: a deployment environment on the job; a tag guard \
-        (`startsWith(github.ref, 'refs/tags/')`) on the job or the publishing step; an \
-        `author_association` or login allowlist on the job. A publishing step restricted to \
-        pushes lowers an external trigger to the ordinary tier. A GitHub release that \
-        only uses `GITHUB_TOKEN`, with no other secret in reach, is Info.\n\n\
-        Not reported: installs with scripts disabled (`--ignore-scripts`, \
-        `NPM_CONFIG_IGNORE_SCRIPTS=true`, `npm config set ignore-scripts true`, \
-        `YARN_ENABLE_SCRIPTS=false`, `pip install --only-binary=:all:`), global installs of \
-        the package managers themselves (`npm i -g npm`, `pip install --upgrade pip`), and \
-        installs and publishes in different jobs (the recommended layout). An `.npmrc` with \
-        `ignore-scripts=true` cannot be seen from the workflow alone and is not recognised.",
+    description: include_str!("fg026_lifecycle_install_before_credentials.md"),
     remediation: "Build and test in one job, upload the package as an artifact, and publish \
         from a separate job that installs nothing (or installs with `--ignore-scripts`), \
         gated by a protected environment and a tag. Prefer trusted publishing (OIDC) over \

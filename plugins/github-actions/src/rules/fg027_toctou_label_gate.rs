@@ -14,24 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "TOCTOU label gate: approval label survives new commits",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A `pull_request_target` job that checks out the pull request head is gated \
-        on a label being *present* (`contains(github.event.pull_request.labels.*.name, \
-        'safe to test')`, or a step such as `mheap/github-action-required-labels`), and \
-        the workflow also runs on `synchronize` (explicitly, or by default when `types:` is \
-        not set). A maintainer reviews the code and adds the label; the author then pushes \
-        a new commit, the `synchronize` run still sees the label, and the new, unreviewed \
-        code runs with the workflow's secrets — time of check to time of use.\n\n\
-        Not reported: gates on `github.event.label.name == '…'` (only a `labeled` event \
-        passes them, and its payload pins the head SHA the maintainer saw), jobs whose \
-        `if:` requires `github.event.action == 'labeled'`, workflows whose `types:` omit \
-        `synchronize`, and gated jobs that never check out pull request code (directly or \
-        in a job that `needs:` the gated one).\n\n\
-        Severity High, confidence High. A step anywhere in the workflow that removes labels \
-        on new pushes (`actions-ecosystem/action-remove-labels`, `gh pr edit \
-        --remove-label`, a `DELETE …/labels/…` API call) lowers it one level and is listed \
-        as a mitigation: it protects later runs, but the `synchronize` run that races it \
-        still carries the label in its payload (the reference scanner treated it as a full \
-        fix). A fork guard lowers it to Info.",
+    description: include_str!("fg027_toctou_label_gate.md"),
     remediation: "Gate on the `labeled` event itself (`types: [labeled]` and \
         `github.event.label.name == 'safe to test'`) and check out \
         `github.event.pull_request.head.sha` from that event, or require a deployment \

@@ -11,16 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Deprecated `set-env`/`add-path` workflow commands re-enabled",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "`ACTIONS_ALLOW_UNSECURE_COMMANDS: true` (in `env:` at workflow, job or step \
-        level, or appended to `$GITHUB_ENV`) turns the `::set-env` and `::add-path` workflow \
-        commands back on. GitHub disabled them in 2020 (CVE-2020-15228) because any process \
-        whose output reaches the log — a test printing a pull request title, a tool echoing a \
-        commit message — can then set `NODE_OPTIONS`, `LD_PRELOAD`, `BASH_ENV` or `PATH` for \
-        every later step and so run code with the job's token and secrets.\n\n\
-        Severity: **High**/High for a literal `true` (or `1`); **Medium**/Medium when the \
-        value is an expression that may or may not evaluate to true. A setting in a step's \
-        `env:` only affects that step; one at workflow or job level (or written to \
-        `$GITHUB_ENV`) affects every later step — the message says which.",
+    description: include_str!("fg028_unsecure_commands.md"),
     remediation: "Remove `ACTIONS_ALLOW_UNSECURE_COMMANDS`. Write to the environment files \
         instead: `echo \"NAME=value\" >> \"$GITHUB_ENV\"` and `echo \"$DIR\" >> \
         \"$GITHUB_PATH\"`. If an old action needs the commands, upgrade or replace it.",

@@ -14,19 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Container image not pinned by digest",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A job's `container:` image, a `services:` container image, or the \
-        `docker://` image of a Docker action manifest (`runs.image` in `action.yml`) names \
-        a tag or nothing at all instead of an `@sha256:` digest. Whoever can push to that \
-        image name — its publisher, or anyone who compromises the registry account — decides \
-        what runs in your job, with its token, its secrets and the checked-out code.\n\n\
-        `docker://` images in a step's `uses:` are actions and are reported by FG-003 \
-        (unpinned action); FG-029 does not look at `uses:`, so no reference is reported \
-        twice.\n\n\
-        Severity: **Medium**/High for a tag (`node:20`); **High**/High without a tag or \
-        with `latest`, which moves with every push; **Medium**/Medium when part of the name \
-        is an expression (`node:${{ matrix.node }}`). An image given entirely as an \
-        expression, or whose digest is an expression (`img@${{ env.DIGEST }}`), is not reported \
-        (its value is unknown).",
+    description: include_str!("fg029_unpinned_image.md"),
     remediation: "Pin by digest and keep the tag for humans: `image: \
         node:20@sha256:<digest>` (`docker buildx imagetools inspect node:20` prints it). Let \
         Dependabot or Renovate update the digest.",

@@ -19,27 +19,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Privileged workflow runs or trusts artifacts from another run",
     default_severity: Severity::Critical,
     default_confidence: Confidence::High,
-    description: "A `workflow_run`, `pull_request_target` or `issue_comment` workflow \
-        downloads artifacts produced by *another* run — `actions/download-artifact` with \
-        `run-id:` (typically `${{ github.event.workflow_run.id }}`), \
-        `dawidd6/action-download-artifact` and similar cross-run downloaders, `gh run \
-        download`, or `downloadArtifact` in `actions/github-script` — and then executes \
-        what it unpacked (a script from it, a build in the directory it was extracted to) or \
-        writes file content into `$GITHUB_ENV` / `$GITHUB_PATH`. The other run is often a \
-        `pull_request` run whose artifacts the pull request author fully controls; the \
-        privileged workflow has secrets and a writable token. Artifacts extracted into the \
-        workspace can also overwrite checked-out files (`package.json`, `Makefile`) that a \
-        later build runs.\n\n\
-        Severity and confidence follow FG-001: **Critical**/High when a later command runs \
-        the extracted content; **Critical**/Medium when a tool that loads configuration runs \
-        there or when file content is written to `$GITHUB_ENV`/`$GITHUB_PATH` (which can set \
-        `LD_PRELOAD`, `NODE_OPTIONS` or `PATH` for every later step). Safeguards are weighed \
-        as in FG-001 (a fork guard such as `github.event.workflow_run.event != \
-        'pull_request'` or `head_repository.full_name == github.repository` → Info; labels, \
-        environments, actor checks lower it; an empty or read-only token with no secrets in \
-        reach → Info / at most Low). `dawidd6/action-download-artifact` v3 or later without \
-        `allow_forks: true` skips runs from forks and counts as a fork guard. A download with \
-        no later execution or environment write is not reported.",
+    description: include_str!("fg030_artifact_poisoning.md"),
     remediation: "Treat artifacts from other runs as untrusted data: extract them to \
         `${{ runner.temp }}`, never into the workspace; validate what you read (e.g. that a \
         PR number is numeric) before using it; never `source` them, execute them or append \

@@ -14,24 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Expression tests less than it appears to (substring `contains`, pseudo-ternary)",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "Two expression idioms that let values through their author meant to keep \
-        out:\n\n\
-        * **Substring `contains`.** `contains('refs/heads/main refs/heads/release', \
-        github.ref)` searches the *string* for the value, so `refs/heads/mai`, `main`, `e` or \
-        an empty value pass too. Anyone who can push a branch (or, for event fields, write \
-        the text) picks a value that matches. A list is `contains(fromJSON('[\"a\",\"b\"]'), \
-        x)`.\n\
-        * **Pseudo-ternary.** Expressions have no `?:`, so people write `cond && a || b`. \
-        When `a` is falsy (`''`, `false`, `0`, `null`) or may be empty at run time (an input, \
-        an `env`/`vars` value, a step output, `github.head_ref` outside pull requests), the \
-        result is `b` even when `cond` holds — the branch the condition was meant to avoid.\n\n\
-        Severity: substring `contains` is **Medium**/High when the searched value is one an \
-        outsider or a branch pusher chooses (`github.ref`, `github.head_ref`, \
-        `github.ref_name`, `github.actor`, event fields, inputs), **Low**/High otherwise. A \
-        pseudo-ternary is **Medium**/Medium when the fallback `b` is attacker-controlled text \
-        or names pull request code and `a` can be falsy, **Low**/High when `a` is a falsy \
-        literal (the condition is dead code), and not reported when `a` is a non-empty \
-        literal or always set.",
+    description: include_str!("fg031_unsound_condition.md"),
     remediation: "Compare exactly: `github.ref == 'refs/heads/main' || github.ref == \
         'refs/heads/release'`, or `contains(fromJSON('[\"refs/heads/main\", \
         \"refs/heads/release\"]'), github.ref)`. For a ternary, make sure the middle value is \

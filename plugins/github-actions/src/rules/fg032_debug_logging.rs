@@ -11,19 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Debug logging enabled in the workflow",
     default_severity: Severity::Low,
     default_confidence: Confidence::Medium,
-    description: "`ACTIONS_STEP_DEBUG`, `ACTIONS_RUNNER_DEBUG` or `RUNNER_DEBUG` set to `true` \
-        (or `1`) in `env:` at workflow, job or step level, or appended to `$GITHUB_ENV`. Debug \
-        output from the runner and from actions (`core.debug`) includes request bodies, \
-        environment dumps, intermediate values and derived credentials that secret masking \
-        does not recognise, and on public repositories the logs are readable by anyone. \
-        Debug logging is meant to be switched on for a single re-run (\"Enable debug \
-        logging\") or through a repository variable, not committed.\n\n\
-        Severity: **Low**/Medium for a literal `true`/`1` (whether the runner honours a \
-        workflow-level setting depends on the variable and runner version, and what leaks \
-        depends on the actions used); **Info**/Low when the value is an expression (usually \
-        an opt-in input such as `${{ inputs.debug }}`). A value of `false` is not reported, nor \
-        one that only passes on the official switch (`${{ runner.debug == '1' }}`, \
-        `${{ secrets.ACTIONS_STEP_DEBUG }}`, `${{ vars.ACTIONS_RUNNER_DEBUG }}`).",
+    description: include_str!("fg032_debug_logging.md"),
     remediation: "Remove the variable from the workflow. To debug a run, use \"Re-run jobs → \
         Enable debug logging\" or set the `ACTIONS_STEP_DEBUG` repository variable \
         temporarily.",

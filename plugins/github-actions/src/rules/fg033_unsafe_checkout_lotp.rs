@@ -18,30 +18,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Checkout fork guard disabled, or pull request code handed to a build tool",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "Two things around pull request checkouts in privileged workflows \
-        (`pull_request_target`, `workflow_run`, `issue_comment`) that FG-001 (pwn request) \
-        does not report itself:\n\n\
-        * **`allow-unsafe-pr-checkout: true`.** `actions/checkout` refuses to check out \
-        pull request heads in privileged workflows unless this input is set. Setting it \
-        switches the guard off for this step: whatever the job does with the code next, the \
-        one protection GitHub added is gone. Reported on the input itself — **Medium**/High \
-        when the step checks out the pull request head, **Low**/Medium when its `ref:` is \
-        not (yet) a pull request ref (the opt-out has no effect today but silently applies \
-        to a later change). Gates lower it as in FG-001.\n\
-        * **Living off the pipeline.** After a fork checkout, tools that FG-001's execution \
-        analysis does not recognise but that run code or code-bearing configuration from the \
-        working tree: `sphinx-build` (`conf.py`), `mkdocs` (hooks, plugins), `pod install` \
-        (`Podfile`), `fastlane` (`Fastfile`), `conan` (`conanfile.py`), `zig build`, \
-        `cabal`/`stack`, `nix build|develop|run`, `mise`/`asdf install`, `tflint` (plugins), \
-        `checkov` (external checks), `cspell`/`markdownlint-cli2`/`lint-staged` (JS config), \
-        `phpunit`/`phpstan`/`psalm`, `rspec`, `dprint`, `packer init|build`, `rebar3`, \
-        `dune`, `opam install .`, `waf`, `vcpkg install`, and actions that run such tools \
-        (`actions/jekyll-build-pages`, `ammaraskar/sphinx-action`, …). Reported only when \
-        FG-001 found no execution for the same checkout, so one checkout yields one \
-        execution finding. Severity and confidence follow FG-001 (**Critical**/High for \
-        tools that always execute repository code, **Critical**/Medium for config loading, \
-        then the same safeguards: fork guard → Info, label/environment/actor gates lower it, \
-        empty or read-only token with no secrets → Info / at most Low).",
+    description: include_str!("fg033_unsafe_checkout_lotp.md"),
     remediation: "Remove `allow-unsafe-pr-checkout: true`; build pull requests under \
         `pull_request` and pass results to a privileged `workflow_run` job as data. If a \
         privileged job must inspect pull request code, check it out into a subdirectory, \

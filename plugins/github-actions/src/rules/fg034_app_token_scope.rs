@@ -11,18 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "GitHub App token not scoped to permissions or repositories",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "`actions/create-github-app-token` mints an installation token with every \
-        permission the app was granted unless `permission-<name>:` inputs narrow it, and for \
-        every repository of the installation when `owner:` is given without \
-        `repositories:`. Apps are usually installed with broad rights (contents, pull \
-        requests, workflows, administration) to serve many workflows, so one step that \
-        needs to comment on an issue ends up holding a token that can push to every \
-        repository of the organisation. Anything that runs later in the job — a compromised \
-        action, an injected script — gets the same token. `tibdex/github-app-token` is \
-        checked likewise (`permissions:` and `repositories:`).\n\n\
-        Severity: **Medium**/High when no permission is narrowed, or when the token reaches \
-        every repository of an owner; **High**/High when both. Without `owner:` the token is \
-        limited to the current repository, which is not reported on its own.",
+    description: include_str!("fg034_app_token_scope.md"),
     remediation: "Request only what the step needs: `permission-contents: read`, \
         `permission-pull-requests: write`, … and name the repositories explicitly \
         (`repositories: repo-a,repo-b`) when `owner:` is set.",

@@ -11,18 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Action name resembles a popular action (possible typosquat)",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "A step or job `uses:` an `owner/repo` that is at most two edits (insertions, \
-        deletions, substitutions or swaps of adjacent characters) away from a popular action, \
-        under a different owner: `actoins/checkout`, `action/setup-node`, \
-        `docker/login-actions`. Attackers register such names so that a typo runs their \
-        code with the job's token and secrets. The reference list is \
-        `plugins/github-actions/data/popular-actions.txt` (its header gives source and \
-        date).\n\n\
-        Not reported: exact matches, anything published by an owner that owns a listed \
-        action (`actions/setup-ruby` is not a squat of `actions/setup-node`), local `./` \
-        actions and `docker://` images, and names shorter than 8 characters.\n\n\
-        Severity **High** (a squat runs arbitrary code); confidence **Medium** at one edit, \
-        **Low** at two (more legitimate look-alikes).",
+    description: include_str!("fg035_typosquat_action.md"),
     remediation: "Check the owner and name against the Marketplace page of the action you \
         meant, fix the typo and pin the real action by commit SHA. If the look-alike is \
         intentional (a fork you maintain), pin it by SHA and suppress the finding with a \

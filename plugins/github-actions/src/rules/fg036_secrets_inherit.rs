@@ -12,19 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Reusable workflow called with `secrets: inherit`",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "`secrets: inherit` on a job that calls a reusable workflow hands the callee \
-        every secret of the repository, its organisation and its environments, instead of \
-        the few it needs. The callee — and every action it uses, at whatever ref it uses \
-        them — can read all of them; a compromise of a shared workflow repository then \
-        yields every secret of every caller.\n\n\
-        Severity: **Medium**/High for a callee in another repository; **Low**/High for a \
-        local callee (`./.github/workflows/…`), which is reviewed and versioned with the \
-        caller (reported with a `local-callee` mitigation).\n\n\
-        Division of labour: on jobs that `pull_request_target`, `issue_comment` or \
-        `workflow_run` can reach, FG-004 (broad permissions) reports `secrets: inherit` \
-        with gate-aware severity, so FG-036 covers the other jobs and never reports the \
-        same key twice. `toJSON(secrets)` and computed `secrets[…]` keys, which also hand \
-        out every secret, are FG-013's.",
+    description: include_str!("fg036_secrets_inherit.md"),
     remediation: "Pass the secrets the callee declares by name: `secrets: { NPM_TOKEN: \
         ${{ secrets.NPM_TOKEN }} }`, and declare them under `on.workflow_call.secrets` in \
         the callee.",

@@ -15,22 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Merge request pipeline runs merge request code with access to secrets",
     default_severity: Severity::Medium,
     default_confidence: Confidence::Medium,
-    description: "A job that runs in merge request pipelines executes build commands on the \
-        checked-out merge request code (`make`, `npm ci`, `pip install`, `./script`, \
-        `docker build`, …). Build tools run code the merge request author wrote \
-        (Makefiles, package lifecycle scripts, tests), and that code sees every variable of \
-        the job.\n\nSeverity: High when the job visibly handles secrets — Vault `secrets:`, \
-        `id_tokens:`, or a script/variable referencing a secret-looking variable \
-        (`$DEPLOY_TOKEN`, `$AWS_SECRET_ACCESS_KEY`); Medium otherwise (unprotected project \
-        variables are still there). Jobs that join merge request pipelines only because \
-        `workflow:` creates them get Medium confidence. Gates: \
-        `$CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_PROJECT_ID` lowers one level (only \
-        branches of this project); `when: manual` lowers one level; an `environment:` \
-        lowers confidence (it may be protected); GitLab's default of running fork merge \
-        request pipelines in the fork (without this project's variables) is recorded and \
-        lowers confidence. Not reported: jobs that never run in merge request pipelines, \
-        jobs without build commands, builds after `cd` into a directory the job cloned, \
-        installs of named registry tools (`pip install tox`, `go install tool@v1`).",
+    description: include_str!("gl001_mr_pipeline_secrets.md"),
     remediation: "Keep secrets out of merge request pipelines: mark variables protected \
         (only protected branches and tags see them), split jobs that need credentials into \
         jobs that run on the default branch, and admit only same-project merge requests \

@@ -14,24 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Script injection: attacker-influenced text evaluated as shell code",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "Two ways text becomes code in a job script.\n\n\
-        1. `$[[ inputs.x ]]` in `before_script`/`script`/`after_script`: GitLab substitutes \
-        the input into the script text before the shell sees it, so quotes in the value end \
-        the string and the rest runs (quoting and `echo` do not help). Whoever creates the \
-        pipeline or includes the component chooses the value: Medium. Not reported for inputs \
-        the file's `spec:` header declares `type: boolean` or `type: number`, or with \
-        `options:` or `regex:` (the value is then constrained).\n\n\
-        2. An attacker-controlled predefined variable (`$CI_MERGE_REQUEST_TITLE`, \
-        `$CI_COMMIT_MESSAGE`, `$CI_COMMIT_BRANCH`, … see `sources.rs`), or a job/top-level \
-        variable aliasing one (`TITLE: $CI_MERGE_REQUEST_TITLE`), that reaches a second \
-        evaluation (`eval`, `sh -c \"…$X\"`, `source <(…)`, `` `$X` ``): High when the job \
-        runs in merge request pipelines, Medium otherwise; a source that needs push rights \
-        (`CI_COMMIT_TAG`) is one level lower.\n\n\
-        Not reported: such variables expanded by the shell as data (`echo \"$CI_COMMIT_MESSAGE\"`, \
-        `git checkout \"$CI_COMMIT_BRANCH\"`) — the shell never parses a variable's value. \
-        Gates (same-project-only rules, `when: manual`, environments, the default of running \
-        fork merge request pipelines in the fork) lower severity or confidence and are \
-        listed as mitigations.",
+    description: include_str!("gl002_script_injection.md"),
     remediation: "Pass inputs through a variable instead of interpolating them \
         (`variables: TITLE: $[[ inputs.title ]]` then `\"$TITLE\"` in the script), declare \
         `options:`/`type:` for inputs, and never `eval` or `sh -c` text built from commit or \

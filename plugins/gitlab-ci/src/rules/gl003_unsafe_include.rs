@@ -11,20 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Pipeline configuration included from a mutable or insecure source",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "An `include:` pulls configuration (jobs, scripts, images) from outside \
-        the repository in a form that can change without a change here. The included jobs \
-        run with this project's CI/CD variables and `CI_JOB_TOKEN`.\n\n\
-        Severity: `remote:` (or a bare URL string, list item or whole `include:` value) over \
-        `https://` Medium, over plain `http://` High (anyone on the network path can \
-        replace it); Info when the URL names a 40-hex commit SHA; a remote include with \
-        `integrity:` is not reported. `project:` without \
-        `ref:` (follows the other project's default branch) or with a branch-like or \
-        variable `ref:` Medium; with a version tag (`v1.2.3`, `1.2`) Low (tags can be \
-        moved by that project's maintainers); a 40-hex commit SHA is not reported. \
-        `component:` at `~latest`, a branch or without a version Medium, at a version tag \
-        Low, at a commit SHA not reported. `template:` (maintained by GitLab and shipped \
-        with the instance) Info. Local includes are not reported: they are part of the \
-        repository.",
+    description: include_str!("gl003_unsafe_include.md"),
     remediation: "Pin `project:` includes and components to a full commit SHA (or at least \
         a protected release tag), add `integrity: sha256-…` to remote includes, and never \
         include over plain HTTP.",

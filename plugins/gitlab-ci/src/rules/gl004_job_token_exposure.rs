@@ -15,23 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "CI_JOB_TOKEN exposed beyond the GitLab instance or to merge request code",
     default_severity: Severity::Medium,
     default_confidence: Confidence::Medium,
-    description: "`CI_JOB_TOKEN` acts with the permissions of the user who started the job \
-        on this project and every project that allows it. Using it against the GitLab \
-        instance is what it is for and is NOT reported (`docker login -u gitlab-ci-token -p \
-        $CI_JOB_TOKEN $CI_REGISTRY`, `git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.example.com/…`, \
-        `curl --header \"JOB-TOKEN: $CI_JOB_TOKEN\" \"$CI_API_V4_URL/…\"`). Reported:\n\n\
-        - sent to a host named literally that does not look like the GitLab instance (the \
-        host name contains no `gitlab`): Medium, confidence Medium (a self-managed instance \
-        can have any name); `docker/podman/helm login` to such a registry likewise;\n\
-        - written to a file by a command whose output is redirected (`echo … $CI_JOB_TOKEN > f`) \
-        or `tee`: High when the file is listed under the job's `artifacts: paths:`, Medium \
-        inside the project directory (artifacts and caches may pick it up), Low in the home \
-        directory or another absolute path (e.g. `~/.netrc`);\n\
-        - reachable by merge request code: the job names merge request pipelines in its rules, \
-        uses the token, and runs build commands of the checked-out code, which can read it \
-        from the environment: Medium, lowered by same-project-only rules and `when: manual`, \
-        with the fork-pipelines default recorded.\n\n\
-        Aliases (`variables: TOKEN: $CI_JOB_TOKEN`) are followed.",
+    description: include_str!("gl004_job_token_exposure.md"),
     remediation: "Use the token only against the GitLab instance (`$CI_SERVER_HOST`, \
         `$CI_REGISTRY`, `$CI_API_V4_URL`), restrict which projects accept it (Settings → CI/CD \
         → Job token permissions), never write it into files that become artifacts, and keep \

@@ -13,17 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Secret-looking variable printed to the job log",
     default_severity: Severity::Low,
     default_confidence: Confidence::Medium,
-    description: "A script runs `echo` or `printf` with an argument that expands a variable \
-        whose name looks secret (parts such as `TOKEN`, `SECRET`, `PASSWORD`, `PASSWD`, \
-        `CREDENTIALS`, `PRIVATE_KEY`, `API_KEY`, `ACCESS_KEY`, or `CI_JOB_TOKEN`), or turns \
-        on `set -x` (which prints every command with its expanded arguments) in a job whose \
-        scripts use such a variable. GitLab masks masked variables in logs, but only exact \
-        values: a variable that is not masked, or a value printed encoded, split or \
-        partially, ends up readable in the job log.\n\nSeverity: Low, confidence Medium (the \
-        variable may be masked or not secret). Commands are found with the shell splitter: \
-        `echo` as an argument or in quotes is not a command. Not reported: output piped into \
-        another command (`echo \"$TOKEN\" | docker login --password-stdin`) or redirected to \
-        a file, names like `TOKEN_URL`, `KEY_ID`, `PUBLIC_KEY`.",
+    description: include_str!("gl005_secrets_in_logs.md"),
     remediation: "Do not print secrets; pipe them into the command that needs them \
         (`--password-stdin`), mark the variables masked and protected, and avoid `set -x` in \
         jobs that handle credentials.",

@@ -14,17 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Job fetches and runs the merge request source branch",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A script runs `git fetch`, `git checkout`, `git switch`, `git merge`, \
-        `git pull` or `git clone` on the merge request's source (`$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME`, \
-        `_SHA`, `$CI_MERGE_REQUEST_REF_PATH`, `$CI_MERGE_REQUEST_SOURCE_PROJECT_URL`/`_PATH`, \
-        external pull request source branch/SHA, a variable aliasing them, or the merge \
-        request head ref `merge-requests/<iid>/head`). The job then \
-        works on code the merge request author controls, in this project's context.\n\n\
-        Reported when the job runs in merge request pipelines, or anywhere when it fetches \
-        from the source project (a fork). Severity: Medium; High when build commands run \
-        after the checkout. Gates as for GL-001 (same-project-only rules and `when: manual` \
-        lower severity, the fork default lowers confidence), recorded as mitigations. Not \
-        reported: the same commands on other refs.",
+    description: include_str!("gl006_fork_mr_execution.md"),
     remediation: "Do not fetch merge request sources into jobs that hold credentials; let \
         GitLab's own checkout run the merge request pipeline, keep credentials protected, and \
         run anything that needs secrets after merge, on the default branch.",

@@ -12,15 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "OIDC ID token issued in a merge request pipeline",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A job that runs in merge request pipelines declares `id_tokens:` (its own \
-        or from `default:`). Code in the merge request can read the token from the job's \
-        environment and exchange it with every cloud role that trusts it; whether the role \
-        checks `ref`/`ref_protected` claims is invisible here.\n\nSeverity: High when the \
-        audience is missing, `*` or the GitLab instance URL itself (`https://gitlab.com`): \
-        any relying party accepts it; Medium for a specific audience. Gates: same-project-only \
-        rules and `when: manual` lower one level each, an `environment:` and the fork \
-        default lower confidence; jobs that join merge request pipelines only through \
-        `workflow:` get lower confidence. Not reported: jobs outside merge request pipelines.",
+    description: include_str!("gl008_oidc_on_mr.md"),
     remediation: "Issue ID tokens only in jobs that run on protected branches or tags, set a \
         specific `aud:`, and make the cloud role's trust policy require \
         `ref_protected: true` and the expected `project_path`/`ref`.",

@@ -11,17 +11,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Merge request pipeline job on a shell or self-hosted runner",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "A job that runs in merge request pipelines selects a runner by a tag that \
-        names a shell executor or a self-hosted machine (`shell`, `*-shell`, `shell-*`, \
-        `self-hosted`, `bare-metal`, `baremetal`). Merge request code then runs directly on \
-        a persistent host: it can read other jobs' files and credentials and leave \
-        processes or modified tools behind for the next job.\n\nSeverity: High when the job \
-        names merge request pipelines itself, Medium when it joins them only through \
-        `workflow:`; same-project-only rules and `when: manual` lower one level, the fork \
-        default lowers confidence. Confidence is Medium by default because tags are only \
-        names: the runner behind them is configured elsewhere. Tags from `default:` count. \
-        Not reported: other tags (`docker`, `saas-linux-small-amd64`), jobs outside merge \
-        request pipelines.",
+    description: include_str!("gl009_self_hosted_runner.md"),
     remediation: "Run merge request pipelines on ephemeral, isolated runners (Docker or \
         autoscaled VMs), and keep shell/self-hosted runners for protected branches \
         (register them as protected runners).",

@@ -12,19 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Merge request pipeline writes a shared cache",
     default_severity: Severity::Medium,
     default_confidence: Confidence::Medium,
-    description: "A job that runs in merge request pipelines uses a `cache:` (its own, a \
-        list of caches, or `default:`) whose key is the same for every branch: no `key:` \
-        (GitLab uses `default`), a literal key, a key built only from \
-        `$CI_DEFAULT_BRANCH`/`$CI_PROJECT_*`/`$CI_JOB_NAME`, or `key: files:` without a \
-        ref-scoped `prefix:`. Merge request code can write poisoned dependencies or build \
-        outputs into it, and later pipelines restore them.\n\nSeverity: Medium. `policy: pull` \
-        (the job cannot write the cache) lowers it to Info. GitLab keeps separate caches for \
-        protected branches by default, so the default branch does not restore what merge \
-        requests wrote unless that setting is off; this is recorded as a mitigation and \
-        lowers confidence; fork merge request pipelines run in the fork (writing its cache) by \
-        default, recorded and lowering confidence too. Ref-scoped keys (`$CI_COMMIT_REF_SLUG`, `$CI_COMMIT_REF_NAME`, \
-        `$CI_MERGE_REQUEST_IID`, source branch name) are Info. Keys from other variables are \
-        not reported (unknown), nor caches that store nothing (`cache: {}`). Jobs outside merge request pipelines are not reported.",
+    description: include_str!("gl010_cache_poisoning.md"),
     remediation: "Scope cache keys to the ref (`key: $CI_COMMIT_REF_SLUG`, `prefix: \
         $CI_COMMIT_REF_SLUG` with `files:`), use `policy: pull` in merge request jobs, and keep \
         \"Use separate caches for protected branches\" enabled.",

@@ -14,15 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Container image not pinned by digest",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "An `image:` or `services:` entry (job, `default:`, or the deprecated \
-        top-level keys; string form or `name:` of the mapping form) has no \
-        `@sha256:<64 hex>` digest. A tag is a mutable pointer: whoever can push to the image \
-        name decides what runs beside your code, CI/CD variables and `CI_JOB_TOKEN`.\n\n\
-        Severity: Medium for a tag; High for no tag or `latest`; Medium with Medium \
-        confidence when the tag is partly a variable (`python:$PY_VERSION`). Not reported: \
-        images that are entirely a variable (`$CI_REGISTRY_IMAGE`, `${IMAGE}`), whose \
-        last path segment is a variable (`${REGISTRY}/${CONTAINER}`), or whose digest is a \
-        variable, decided at run time; valid digests.",
+    description: include_str!("gl011_unpinned_image.md"),
     remediation: "Pin by digest: `image: node:20@sha256:<digest>` (find it with \
         `docker buildx imagetools inspect node:20`), and let Renovate keep digests current.",
     help_uri: "",

@@ -12,13 +12,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Debug tracing enabled: every variable is printed to the job log",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "`CI_DEBUG_TRACE: \"true\"` (or `CI_DEBUG_SERVICES: \"true\"`) is set in \
-        the top-level `variables:` or a job's `variables:` (scalar or `{value: \"true\"}` \
-        form). GitLab then runs the job shell with tracing and dumps every variable the job \
-        can see, CI/CD secrets included, into the job log, which everyone who can read the \
-        pipeline can read (for public projects: everyone).\n\nSeverity: Medium for a job or \
-        the top level. Not reported: the value `\"false\"` or anything else that is not \
-        `true`, and values that are a variable (`$DEBUG`), decided at run time.",
+    description: include_str!("gl012_debug_trace.md"),
     remediation: "Remove the variable from the configuration. To debug, set it for one \
         manual run from the UI (Run pipeline → variables), then delete the log.",
     help_uri: "",

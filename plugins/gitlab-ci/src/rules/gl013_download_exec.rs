@@ -13,14 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Downloaded code piped into an interpreter without verification",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A `before_script`, `script` or `after_script` line downloads code and runs \
-        it in one go (`curl … | bash`, `wget -O- … | sh`, `bash <(curl …)`, \
-        `sh -c \"$(curl …)\"`, PowerShell `iex (iwr …)`). Whoever controls the server, the \
-        domain or anything on the path runs code in the job with its CI/CD variables and \
-        `CI_JOB_TOKEN`.\n\nSeverity: Medium; High for plain `http://` URLs; Info (with a \
-        `commit-pinned-url` mitigation) when the URL names a full 40-hex commit SHA. \
-        Not reported: quoted text and comments, downloads saved to a file and verified \
-        before running.",
+    description: include_str!("gl013_download_exec.md"),
     remediation: "Download to a file, check a pinned checksum or signature \
         (`sha256sum -c`), then run it; or use a package manager with a lockfile, or a \
         container image that already contains the tool.",

@@ -13,30 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Credentials exposed to change-request (pull request) code",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "Credentials are bound — `environment { X = credentials('id') }` (pipeline or \
-        stage level), `withCredentials([...]) { }`, `sshagent`, `withAWS`, \
-        `docker.withRegistry(url, 'id')`, `withDockerRegistry`, `withKubeConfig`, `withVault`, \
-        `withSonarQubeEnv`, `configFileProvider`, `withMaven`/`withNPM` with a config file — \
-        around a \
-        `sh`/`bat`/`powershell`/`pwsh` step that runs on change-request builds. On such a build \
-        the workspace holds the pull request's code: its build scripts, tests and package \
-        manifests run in that step and can read the credentials and send them anywhere. \
-        Multibranch jobs take the Jenkinsfile of a fork's pull request from the target branch \
-        by default, but never the code it builds.\n\n\
-        Severity: High when a condition says change requests run the step (`when { \
-        changeRequest() }`, `branch 'PR-*'`, `expression { env.CHANGE_ID }`, `if \
-        (env.CHANGE_ID)`, inside `anyOf`/`allOf`); Medium with Medium confidence when the \
-        pipeline builds change requests (it tests `changeRequest()` or reads `CHANGE_*` \
-        somewhere) and nothing keeps them from this step; Info with a mitigation when a \
-        condition excludes change requests (`not { changeRequest() }`, `branch 'main'`, \
-        `buildingTag()`). An `input` approval before the step lowers the severity one level \
-        and is recorded as a mitigation; so does a fork guard (`expression { env.CHANGE_FORK == \
-        null }`, `if (!env.CHANGE_FORK)`), since same-repository branches still reach the step. \
-        A credential binding is scoped: pipeline-level \
-        `environment` covers every stage, a stage's covers that stage, `withCredentials` its \
-        closure.\n\n\
-        Not reported: pipelines that show no sign of building change requests (the job \
-        configuration is not in the repository), bindings with no script step in scope.",
+    description: include_str!("jk001_change_request_credentials.md"),
     remediation: "Keep credentials out of change-request builds: move the binding into a \
         stage with `when { not { changeRequest() } }` (or `branch 'main'`), or require an \
         `input` approval from a maintainer before the stage. For fork pull requests, keep \

@@ -16,30 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Script injection: attacker-controlled text interpolated into a shell script",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A `sh`, `bat`, `powershell` or `pwsh` script is a Groovy string that \
-        interpolates attacker-controlled text — `sh \"echo ${env.CHANGE_TITLE}\"`, \
-        `\"$CHANGE_BRANCH\"`, `\"${params.VERSION}\"` — or is concatenated from it \
-        (`sh 'git checkout ' + env.CHANGE_BRANCH`). Groovy builds the script text before the \
-        shell starts, so quotes, `;`, `$(…)` and backquotes in the value become shell code. \
-        Quoting in the script does not help: the attacker closes the quote.\n\n\
-        A variable the shell expands itself — `sh 'echo $CHANGE_TITLE'`, a `'''…'''` script, \
-        or `\\$CHANGE_TITLE` in a double-quoted one — is data, not an injection, unless the \
-        script evaluates it again (`eval`, `sh -c \"…$X\"`, `source <(…)`, running it as a \
-        command); those second evaluations are reported with Medium confidence.\n\n\
-        Sources (listed with reasons in the pack's `sources.rs`): change-request variables \
-        (`CHANGE_TITLE`, `CHANGE_BRANCH`, `CHANGE_AUTHOR*`, `CHANGE_FORK`), GitHub PR Builder \
-        and GitLab plugin variables (`ghprbPullTitle`, `gitlabMergeRequestTitle`, …), commit \
-        author names and e-mails, the output of `git log`/`git show` read with \
-        `returnStdout`, at High severity; branch and tag names (`BRANCH_NAME`, `GIT_BRANCH`, \
-        `TAG_NAME`) and build parameters (`params.X`), which need push or Build permission, \
-        at Medium; a `string`/`text`/`password` parameter the job declares also counts under its \
-        bare name (`${X}`, `env.X`, the shell's `$X`). Variables copied from a source (`environment { T = \"${env.CHANGE_TITLE}\" \
-        }`, `def t = env.CHANGE_TITLE`, `withEnv([\"T=${…}\"])`) count as the source.\n\n\
-        A change-request-only variable in a scope that excludes change requests is empty \
-        there: Info with a mitigation.\n\n\
-        Not reported: values Jenkins produces (`BUILD_NUMBER`, `GIT_COMMIT`, `CHANGE_ID`, \
-        `CHANGE_TARGET`), comparisons and tests of sources (`${env.BRANCH_NAME == 'main'}`), a \
-        source filtered by `.replaceAll('[^…]', …)`.",
+    description: include_str!("jk002_script_injection.md"),
     remediation: "Pass the value through the environment and let the shell expand it as \
         data: use a single-quoted script (`sh 'echo \"$CHANGE_TITLE\"'`) or escape the dollar \
         (`sh \"echo \\\"\\$CHANGE_TITLE\\\"\"`), or `withEnv([\"TITLE=${env.CHANGE_TITLE}\"]) \

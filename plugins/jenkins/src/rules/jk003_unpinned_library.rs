@@ -15,22 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Shared library not pinned to a commit or release tag",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A shared library is loaded at a version that moves: `@Library('lib')` \
-        (no version: the default the administrator configured, usually a branch), \
-        `@Library('lib@main')` or any branch, each entry of `@Library(['a@1.0', 'b'])`, the \
-        `library 'lib@ref'` / `library(identifier: 'lib@ref', retriever: …)` steps and \
-        declarative `libraries { lib('lib@ref') }`. Library code runs inside the pipeline \
-        with its credentials and, for global libraries, outside the Groovy sandbox: whoever \
-        can push to the library's branch changes every pipeline that loads it.\n\n\
-        Pinned, not reported: a full 40-character commit SHA, and a release tag (`1.4`, \
-        `v2.0.1`, `1.2.3-rc1`: a digit after an optional `v`). Tags can be moved in git, but \
-        a library repository that re-tags releases is an exception worth reviewing \
-        separately; reporting every tag would drown the branch references.\n\n\
-        Severity: Medium with High confidence for a branch; Medium with Medium confidence for \
-        no version (the configured default may itself be pinned, which the repository does \
-        not show); a version computed at run time is Medium with Low confidence, or High \
-        with Medium confidence when it comes from attacker-controlled text \
-        (`lib@${env.CHANGE_BRANCH}`).",
+    description: include_str!("jk003_unpinned_library.md"),
     remediation: "Pin the library to a commit SHA (`@Library('lib@<40-hex sha>') _`) or a \
         release tag, and update it deliberately (Renovate and Dependabot can track Jenkins \
         library versions through regex managers). In the global library configuration, \

@@ -14,31 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Change-request code runs on a persistent agent or the controller",
     default_severity: Severity::High,
     default_confidence: Confidence::Medium,
-    description: "Script steps of change-request (pull request) builds run on an executor \
-        that outlives the build: `agent any` or a scripted `node { }` without a label (any \
-        executor, including the controller's built-in node if it has executors), a static \
-        label (`agent { label 'linux' }`, `node('linux')`), the controller itself (`label \
-        'master'`, `'built-in'`), or a Docker agent or `docker.image(…).inside(args)` \
-        container whose arguments hand it the host (`--privileged`, the Docker socket, host \
-        network or PID namespace). The pull \
-        request's code can leave a backdoor in the workspace, tool caches or the agent's \
-        account for the next build — of a release branch, with its credentials — or, on the \
-        controller, read every secret Jenkins holds.\n\n\
-        Agents are scoped per stage: a stage's `agent` applies to that stage (and its nested \
-        stages) only; the pipeline's `agent` to stages without their own. A scripted \
-        `node(POD_LABEL)` inside `podTemplate`, `agent { kubernetes { } }` and ordinary Docker \
-        agents run in containers made for the build and are not reported.\n\n\
-        Severity: Critical for the controller, High for `any`, a label or an escaping Docker \
-        agent when a condition runs the stage on change requests (`when { changeRequest() \
-        }`, `branch 'PR-*'`, `if (env.CHANGE_ID)`); a label may name an ephemeral cloud \
-        template the Jenkinsfile cannot show, so labels have Medium confidence, and a label \
-        computed at run time is Medium with Low confidence. One level lower, Medium \
-        confidence, when the pipeline builds change requests but nothing gates the stage; \
-        Info with a mitigation when a condition excludes change requests. An `input` \
-        approval before the step, or a fork guard (`env.CHANGE_FORK == null`), lowers the \
-        severity one level each.\n\n\
-        Not reported: pipelines showing no sign of building change requests, agents that run \
-        no script step.",
+    description: include_str!("jk009_agent_risk.md"),
     remediation: "Build change requests in ephemeral executors: `agent { kubernetes { … } }`, \
         a `podTemplate` with `node(POD_LABEL)`, a cloud label whose agents are used once, \
         or a Docker agent without host mounts. Give the controller zero executors. Keep \

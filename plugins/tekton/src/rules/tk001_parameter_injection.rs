@@ -16,32 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Parameter injection: Tekton substitutes a value into a script before the shell runs",
     default_severity: Severity::Medium,
     default_confidence: Confidence::Medium,
-    description: "Tekton replaces `$(params.x)`, `$(tasks.t.results.r)` and \
-        `$(steps.s.results.r)` in a step's `script:` — and in the code argument of a shell or \
-        interpreter (`command: [sh, -c]`, `args: [\"… $(params.x)\"]`; `python3 -c`, \
-        `node -e`) — when it creates the pod, before \
-        any shell reads the script. Whatever the value holds (`$(…)`, backquotes, `;`, quotes) \
-        becomes code. Pipelines-as-Code does the same one step earlier with `{{ … }}` \
-        placeholders in the PipelineRun: `{{ body.pull_request.title }}` or \
-        `{{ source_branch }}` in a script (or in a param that reaches one) is text the \
-        pull request's author wrote. Quoting and `echo` do not help.\n\n\
-        Passing the value through `env:` (`value: $(params.x)`) and using `\"$X\"` in the \
-        script is safe: the shell expands the variable as data. It is reported only when the \
-        script evaluates the variable again (`eval`, `sh -c \"…$X\"`, `source <(…)`, `$X` run \
-        as a command).\n\n\
-        Severity follows where the value comes from, as far as the scan shows: High (High \
-        confidence) when a run started by an outsider — Pipelines-as-Code on `pull_request` or \
-        `on-comment`, a Triggers `TriggerTemplate` fed by `$(body.…)`/`$(header.…)` — binds \
-        it to event text (`{{ body.… }}`, `{{ source_branch }}`, `{{ trigger_comment }}`, \
-        `{{ files.… }}`, and `{{ headers… }}` in runs started by PaC incoming webhooks); Low \
-        (Low) for `{{ headers… }}` on forge events, whose headers the forge sets; Medium/Medium for a param whose value is not known \
-        here (a Task or Pipeline on its own: whoever runs it chooses) and for results of \
-        earlier tasks or steps (they often carry data derived from the source); Low/Low when \
-        every run in the scan binds it to fixed text (a constant, a default, `{{revision}}`), \
-        and Low when the param declares an `enum` (Tekton rejects other values).\n\n\
-        Not reported: `$(params.x)` in `args` of a program that is not a shell script \
-        (argv words are not parsed as code), `$(workspaces.…)`, `$(context.…)`, \
-        `$(results.x.path)` and other values Tekton sets itself.",
+    description: include_str!("tk001_parameter_injection.md"),
     remediation: "Pass the value as an environment variable and quote it:\n\n\
         ```yaml\nsteps:\n  - name: greet\n    env:\n      - name: TITLE\n        value: \
         $(params.title)\n    script: |\n      echo \"$TITLE\"\n```\n\n\

@@ -19,30 +19,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Task or pipeline fetched by a mutable reference",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A `taskRef`, `pipelineRef` or step `ref` (StepAction) is resolved from a \
-        place whose content can change under the same reference, so whoever controls that \
-        place decides what your pipeline runs, with its workspaces, secrets and service \
-        account:\n\n\
-        - a Tekton bundle (`bundle:` or `resolver: bundles` with param `bundle`) without an \
-        `@sha256:` digest: Medium for a tag, High for no tag or `latest`;\n\
-        - `resolver: git` whose `revision` is not a 40-hex commit SHA: Medium for a branch or \
-        tag, High when `revision` is missing (the default branch);\n\
-        - `resolver: hub` without `version` (the newest version in the catalog): High; an \
-        exact version is not reported;\n\
-        - `resolver: http` whose `url` holds no commit SHA: Medium;\n\
-        - `resolver: cluster`: Info (Medium confidence) — the object is read by name from a \
-        namespace and changes whenever someone with write access there edits it;\n\
-        - another resolver: Info (Low confidence), it cannot be judged;\n\
-        - Pipelines-as-Code remote tasks in annotations \
-        (`pipelinesascode.tekton.dev/task: \"[git-clone]\"`, `…/pipeline: https://…`): a \
-        bare catalog name (newest version) High, a URL without a commit SHA Medium; \
-        `name:version` and paths inside the repository are not reported;\n\
-        - Jenkins X (Lighthouse) step imports, `image: uses:org/repo/path.yaml@ref`: Medium \
-        for a branch or tag, High without a ref, Low (Medium confidence) for \
-        `@versionStream` (pinned by the cluster's version stream repository).\n\n\
-        A reference whose value is a `$(params.x)` is decided at run time: Low (Low \
-        confidence). Plain `taskRef: {name: x}` (a Task installed in the namespace) is not \
-        reported.",
+    description: include_str!("tk002_unpinned_reference.md"),
     remediation: "Pin bundles by digest (`quay.io/org/task-build:0.2@sha256:<digest>`), git \
         resolvers by commit SHA (`revision: 3f0c…` with all 40 hex digits), hub resolvers by \
         exact `version`, and PaC remote tasks by `name:version` or a URL with a commit SHA. \

@@ -14,22 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Secret reachable from a run started by an outside event",
     default_severity: Severity::High,
     default_confidence: Confidence::High,
-    description: "A PipelineRun or TaskRun that outsiders start — Pipelines-as-Code on \
-        `pull_request` or `on-comment`, a Tekton Triggers `TriggerTemplate` (webhook), PaC \
-        `incoming` webhooks — mounts a secret: a workspace bound to `secret:`, a step or \
-        sidecar env from `secretKeyRef`, `envFrom.secretRef`, or a `secret`/`projected` \
-        volume of one of its inline or locally referenced tasks. Such runs build the pull \
-        request's code, so the code can read every secret the pod can see and send it away.\n\n\
-        Severity: High (High confidence) on `pull_request` and `on-comment`, and for Triggers \
-        when an `EventListener` of the scan accepts pull request or comment events; High \
-        (Medium confidence) for Triggers whose listener is not in the scan or does not filter \
-        by `eventTypes` (a CEL filter may still narrow it); a template whose every listener in \
-        the scan accepts only other events (`eventTypes: [push]`) counts as push-triggered; Medium (Medium) for PaC `incoming` webhooks, which need \
-        the webhook secret. The `{{ git_auth_secret }}` workspace PaC creates for each run \
-        (a short-lived token of the repository's app) is reported as Info.\n\n\
-        Not reported: runs without an outside trigger in the scan (manual runs, push \
-        pipelines), Tasks on their own, and secrets of tasks fetched by a resolver (not in \
-        the scan).",
+    description: include_str!("tk003_secrets_exposed.md"),
     remediation: "Do not give pull request pipelines deployment or registry credentials: \
         split the pipeline so the part that runs pull request code has no secrets, and move \
         signing and pushing to a `push` pipeline. Where a secret is needed, scope it to a \

@@ -13,21 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Step or pod runs privileged, as root, or with host access",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "A step, sidecar, step template or StepAction sets \
-        `securityContext.privileged: true`, `runAsUser: 0` or \
-        `allowPrivilegeEscalation: true`; a Task mounts a `hostPath` volume; or a run's pod \
-        template sets `hostNetwork`/`hostPID`/`hostIPC: true`, `runAsUser: 0` or a `hostPath` \
-        volume. A privileged container or a host path gives whatever runs in the step the \
-        node: other pods' secrets, the container runtime socket, the kubelet's credentials. \
-        Root in the container makes every container escape worse.\n\n\
-        Severity: Medium for privileged, host paths and host namespaces; Low for root and \
-        privilege escalation. One level higher (High / Medium) when the scan shows the \
-        Task runs in a PipelineRun or TaskRun started by outsiders (Pipelines-as-Code on \
-        `pull_request` or `on-comment`, Triggers, PaC incoming webhooks), because then \
-        the pull request's code runs with that power. Confidence High: the setting is \
-        written down.\n\n\
-        Not reported: containers that run as root only because their image's default user \
-        is root (no `runAsUser` written); `runAsUser` values other than 0.",
+    description: include_str!("tk009_privileged_step.md"),
     remediation: "Build images without privileges (buildah with `--storage-driver=vfs`, \
         kaniko, or a remote builder), run as a non-root user (`runAsNonRoot: true`, \
         `runAsUser: 65532`), set `allowPrivilegeEscalation: false`, and use workspaces \

@@ -16,15 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     title: "Step image not pinned by digest",
     default_severity: Severity::Medium,
     default_confidence: Confidence::High,
-    description: "The `image:` of a step, sidecar, step template or StepAction names a tag \
-        or nothing at all instead of an `@sha256:` digest. Whoever can push to that image \
-        name — its publisher, or anyone who compromises the registry account — decides what \
-        runs in the step, with its workspaces, secrets and service account.\n\n\
-        Severity: Medium (High confidence) for a tag (`alpine:3.20`); High for no tag or \
-        `latest`, which moves with every push; Medium (Medium confidence) when part of the \
-        reference is a Tekton substitution (`golang:$(params.version)`). An image given \
-        entirely as `$(params.image)`, or whose digest is one (`img@$(params.digest)`), is \
-        not reported: its value is decided by the run.",
+    description: include_str!("tk010_unpinned_image.md"),
     remediation: "Pin by digest and keep the tag for humans: `image: \
         alpine:3.20@sha256:<digest>` (`skopeo inspect docker://alpine:3.20` prints it). Let \
         Renovate or MintMaker keep digests current.",
