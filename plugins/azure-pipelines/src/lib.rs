@@ -68,6 +68,7 @@ impl Pack for AzurePipelines {
             .collect();
         let files = Files::new(roots.clone());
         output.findings = analyse(&files);
+        yaml::link_enclosing_blocks(&mut output.findings, &parsed);
         Ok(output)
     }
 }

@@ -81,6 +81,7 @@ impl Pack for Circleci {
             };
             rules::check(&context, &mut output.findings);
         }
+        yaml::link_enclosing_blocks(&mut output.findings, &parsed);
         Ok(output)
     }
 }

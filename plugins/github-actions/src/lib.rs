@@ -81,6 +81,7 @@ impl Pack for GithubActions {
         }
         rules::correlation::correlate(&mut output.findings);
         rules::correlation::keep_worst_per_place(&mut output.findings);
+        yaml::link_enclosing_blocks(&mut output.findings, &parsed);
         Ok(output)
     }
 }

@@ -158,7 +158,11 @@ fn fg030_artifact_poisoning() {
         "{}",
         f.message
     );
-    assert_eq!(f.related.len(), 1);
+    // The step that runs the artifact, plus the step the expression sits in (for ignore
+    // comments above it).
+    let messages: Vec<&str> = f.related.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[1], "inside the step or job that starts here");
 
     let content = fixture("fg030-dawidd6-github-env.yml");
     let output = workflow(&content);

@@ -207,7 +207,12 @@ fn pwn_request_severity_and_properties() {
         "{}",
         finding.message
     );
-    assert_eq!(finding.related.len(), 1);
+    // The install step, and the checkout step the finding sits in (for ignore comments).
+    assert_eq!(finding.related.len(), 2, "{:?}", finding.related);
+    assert_eq!(
+        finding.related[1].message,
+        "inside the step or job that starts here"
+    );
     let install_line = content
         .lines()
         .position(|l| l.trim() == "- run: npm install")

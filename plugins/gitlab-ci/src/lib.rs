@@ -66,6 +66,7 @@ impl Pack for GitlabCi {
             rules::check_pipeline(&pipeline, &by_path, &mut findings);
         }
         output.findings = deduplicate(findings);
+        yaml::link_enclosing_blocks(&mut output.findings, &parsed);
         Ok(output)
     }
 }

@@ -23,12 +23,14 @@ use std::ops::Range;
 use crate::types::{FileError, FileErrorKind, SourceFile, Span};
 
 mod build;
+mod enclosing;
 mod position;
 mod route;
 mod scalar;
 #[cfg(test)]
 mod tests;
 
+pub use enclosing::{enclosing_block, link_enclosing_blocks};
 pub use route::{Route, RouteSegment};
 
 /// Parses every document of a YAML stream with the default [`Limits`].

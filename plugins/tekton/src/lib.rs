@@ -80,6 +80,7 @@ impl Pack for Tekton {
         };
         rules::check(&context, &mut output.findings);
         rules::keep_worst_per_place(&mut output.findings);
+        yaml::link_enclosing_blocks(&mut output.findings, &parsed);
         Ok(output)
     }
 }
