@@ -119,13 +119,9 @@ pub fn ignore_comments(path: &str, text: &str, warnings: &mut Vec<Warning>) -> V
     };
     let mut found = Vec::new();
     for (line, comment) in segments {
-        match parse_directive(&comment) {
+        match parse_directive(line, &comment) {
             None => {}
-            Some(Ok((rules, reason))) => found.push(IgnoreComment {
-                line,
-                rules,
-                reason,
-            }),
+            Some(Ok(directive)) => found.push(directive),
             Some(Err(message)) => warnings.push(Warning {
                 path: path.to_owned(),
                 line,
@@ -144,7 +140,7 @@ fn is_groovy(path: &str) -> bool {
 
 /// `sluice: ignore[A,B] reason` inside a comment's text: `None` if the comment has no directive,
 /// `Err` with what is wrong if it has a malformed one.
-fn parse_directive(comment: &str) -> Option<Result<(Vec<String>, Option<String>), String>> {
+fn parse_directive(line: u32, comment: &str) -> Option<Result<IgnoreComment, String>> {
     let at = comment.find("sluice:")?;
     let rest = comment[at + "sluice:".len()..].trim_start();
     let rest = rest.strip_prefix("ignore")?;
@@ -174,7 +170,11 @@ fn parse_directive(comment: &str) -> Option<Result<(Vec<String>, Option<String>)
         rules.push(id.to_owned());
     }
     let reason = list[close + 1..].trim();
-    Some(Ok((rules, (!reason.is_empty()).then(|| reason.to_owned()))))
+    Some(Ok(IgnoreComment {
+        line,
+        rules,
+        reason: (!reason.is_empty()).then(|| reason.to_owned()),
+    }))
 }
 
 /// (line, text after `#`) for every YAML comment. `#` starts a comment at the start of a line or
