@@ -282,3 +282,26 @@ fn a_baseline_of_the_wrong_shape_is_refused() {
         "{message}"
     );
 }
+
+#[test]
+fn writing_over_the_baseline_in_use_refreshes_it() {
+    let dir = repo(&[(WORKFLOW, TWO_FINDINGS)]);
+    let root = path_str(dir.path());
+    let out = tempfile::tempdir().expect("temp dir");
+    let file = out.path().join("baseline.json");
+    let file = path_str(&file);
+    run(&["scan", "--write-baseline", file, root]);
+    let first = fs::read_to_string(file).expect("written");
+    fs::write(dir.path().join(".github/workflows/o.yml"), OTHER).expect("add a workflow");
+    let output = run(&["scan", "--baseline", file, "--write-baseline", file, root]);
+    assert_eq!(code(&output), 1, "the new finding is reported this time");
+    let refreshed: Value =
+        serde_json::from_str(&fs::read_to_string(file).expect("rewritten")).expect("JSON");
+    assert_eq!(
+        refreshed["findings"].as_array().expect("findings").len(),
+        3,
+        "baselined and new findings: {refreshed}\nwas: {first}"
+    );
+    let output = run(&["scan", "--baseline", file, root]);
+    assert_eq!(code(&output), 0, "everything is accepted now");
+}

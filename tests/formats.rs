@@ -159,4 +159,9 @@ fn every_format_reports_the_same_findings() {
         count
     );
     assert!(markdown.contains(&format!("| **findings** | {count} |")));
+    // Code spans keep their text: CircleCI's `<< pipeline.git.branch >>` is not entity-escaped.
+    assert!(
+        markdown.contains("`<< pipeline.git.branch >>`"),
+        "{markdown}"
+    );
 }

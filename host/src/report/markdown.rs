@@ -113,12 +113,24 @@ fn location(finding: &Finding) -> String {
     )
 }
 
-/// Messages come from packs (third-party ones too): no raw HTML in a PR comment.
+/// Messages come from packs (third-party ones too): no raw HTML in a PR comment. Inside code
+/// spans (between backticks) nothing is interpreted, and entities would show literally, so only
+/// the text outside them is escaped.
 fn text(value: &str) -> String {
     value
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+        .split('`')
+        .enumerate()
+        .map(|(index, part)| {
+            if index % 2 == 1 {
+                part.to_owned()
+            } else {
+                part.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// A table cell: `|` would end it and a newline would end the row.
@@ -136,5 +148,6 @@ mod tests {
     #[test]
     fn cells_escape_pipes_and_newlines() {
         assert_eq!(cell("a | b\nc <d>"), "a \\| b<br>c &lt;d&gt;");
+        assert_eq!(text("`<< x >>` <b>"), "`<< x >>` &lt;b&gt;");
     }
 }
