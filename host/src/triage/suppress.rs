@@ -328,6 +328,67 @@ fn groovy_comments(text: &str) -> Vec<(u32, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pack::types::{Confidence, Location, Severity, Span};
+
+    fn lines(start: u32, end: u32) -> Span {
+        Span {
+            start_line: start,
+            end_line: end,
+            start_column: 1,
+            end_column: 2,
+            ..Span::default()
+        }
+    }
+
+    /// A finding on line 10 of `a.yml` with one related location.
+    fn finding(related_path: &str, related_line: u32) -> Finding {
+        Finding {
+            rule_id: "FG-001".to_owned(),
+            rule_name: "pwn-request".to_owned(),
+            pack: "github-actions".to_owned(),
+            severity: Severity::High,
+            confidence: Confidence::High,
+            message: "m".to_owned(),
+            path: "a.yml".to_owned(),
+            repository_path: "a.yml".to_owned(),
+            start_line: 10,
+            start_column: 1,
+            end_line: 10,
+            end_column: 2,
+            span: lines(10, 10),
+            related: vec![Location {
+                path: related_path.to_owned(),
+                span: lines(related_line, related_line),
+                message: "runs here".to_owned(),
+            }],
+            mitigations: Vec::new(),
+            fingerprint: "f".to_owned(),
+            tags: Vec::new(),
+            properties: Vec::new(),
+        }
+    }
+
+    fn suppressed_count(finding: Finding) -> usize {
+        let comment_on_line_3 = "x: 1\nx: 2\nx: 3 # sluice: ignore[FG-001] ok\n";
+        let mut report = Report::default();
+        report
+            .sources
+            .insert("a.yml".to_owned(), comment_on_line_3.into());
+        report
+            .sources
+            .insert("b.yml".to_owned(), comment_on_line_3.into());
+        report.findings.push(finding);
+        let known = BTreeSet::from(["FG-001".to_owned()]);
+        assert!(apply(&mut report, &known).is_empty());
+        report.suppressed.len()
+    }
+
+    #[test]
+    fn related_locations_count_only_in_the_findings_file() {
+        assert_eq!(suppressed_count(finding("a.yml", 3)), 1);
+        assert_eq!(suppressed_count(finding("b.yml", 3)), 0);
+        assert_eq!(suppressed_count(finding("a.yml", 5)), 0);
+    }
 
     fn directives(path: &str, text: &str) -> Vec<(u32, Vec<String>, Option<String>)> {
         let mut warnings = Vec::new();
