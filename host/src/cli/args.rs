@@ -84,7 +84,12 @@ Examples:
   sluice scan .                                   scan the current repository
   sluice scan --format sarif --output sluice.sarif .
   sluice scan --platform github-actions corpus/   treat every YAML file as a workflow
-  sluice scan --pack my-rules.wasm .              add a third-party rule pack";
+  sluice scan --pack my-rules.wasm .              add a third-party rule pack
+  sluice scan --write-baseline .sluice-baseline.json .   accept today's findings
+  sluice scan --baseline .sluice-baseline.json .  report only findings not in the baseline
+
+Suppress a finding with a comment on its line or the line above:
+  # sluice: ignore[FG-002] the title is validated by the previous step";
 
 /// Options shared by every command that loads packs.
 #[derive(Debug, Args)]
@@ -147,6 +152,23 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub packs: PackArgs,
+
+    /// Report findings even where a `sluice: ignore[RULE-ID]` comment suppresses them.
+    #[arg(long)]
+    pub no_ignores: bool,
+
+    /// List suppressed findings (table and JSON; SARIF always carries them, marked suppressed).
+    #[arg(long)]
+    pub show_suppressed: bool,
+
+    /// Hide findings whose fingerprint is in this baseline file (see docs/baseline.md).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the findings left after suppressions (before --baseline and the severity filters)
+    /// to FILE as a baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -157,6 +179,10 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for code-scanning dashboards.
     Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// A summary table and per-finding sections, for a pull-request comment.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

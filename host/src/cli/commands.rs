@@ -1,5 +1,6 @@
 //! `scan`, `packs` and `rules`.
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
@@ -8,12 +9,24 @@ use sluice::pack::cache::CompileCache;
 use sluice::pack::{PackEngineBuilder, PackRegistry, PackSource, SandboxLimits, builtin};
 use sluice::report::{self, rule_docs, table::Color};
 use sluice::scan::{CollectOptions, ScanOptions};
+use sluice::triage::{self, baseline::Baseline, suppress};
 
 use crate::cli::args::{ColorArg, ExplainArgs, Format, PackArgs, RulesArgs, RulesFormat, ScanArgs};
 use crate::cli::exit;
 
 pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     let registry = registry(&args.packs)?;
+    // A baseline that cannot be used is a usage error before any pack runs.
+    let baseline = match &args.baseline {
+        Some(path) => match Baseline::load(path) {
+            Ok(baseline) => Some(baseline),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(exit::ERROR);
+            }
+        },
+        None => None,
+    };
     let options = ScanOptions {
         platform: args.platform.clone(),
         collect: CollectOptions {
@@ -28,6 +41,25 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
             return Ok(exit::ERROR);
         }
     };
+    // Triage, in the documented order: inline suppressions, then the baseline, then filters.
+    if !args.no_ignores {
+        let known_rules: BTreeSet<String> = registry
+            .packs()
+            .iter()
+            .filter_map(|pack| pack.info.as_ref().ok())
+            .flat_map(|info| info.rules.iter().map(|rule| rule.id.clone()))
+            .collect();
+        for warning in suppress::apply(&mut report, &known_rules) {
+            eprintln!("warning: {warning}");
+        }
+    }
+    report.show_suppressed = args.show_suppressed;
+    if let Some(path) = &args.write_baseline {
+        triage::baseline::write(path, &report.findings)?;
+    }
+    if let Some(baseline) = &baseline {
+        baseline.apply(&mut report);
+    }
     if let Some(min) = args.min_severity {
         report.retain_min_severity(min.into());
     }
@@ -49,6 +81,8 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
         Format::Table => report::table::render(&report, color),
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
+        Format::Github => report::github::render(&report),
+        Format::Markdown => report::markdown::render(&report),
     };
     match &args.output {
         Some(path) => std::fs::write(path, rendered)

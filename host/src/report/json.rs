@@ -18,12 +18,16 @@ pub fn render(report: &Report) -> String {
 }
 
 pub fn to_value(report: &Report) -> Value {
-    json!({
+    let mut value = json!({
         "version": JSON_VERSION,
         "tool": {"name": "sluice", "version": env!("CARGO_PKG_VERSION")},
         "findings": report.findings,
         "errors": report.errors,
         "packs": report.packs,
         "summary": report.summary(),
-    })
+    });
+    if report.show_suppressed {
+        value["suppressed"] = json!(report.suppressed);
+    }
+    value
 }

@@ -230,6 +230,31 @@ pub struct Summary {
     pub medium: usize,
     pub low: usize,
     pub info: usize,
+    /// Findings hidden by a `sluice: ignore[...]` comment.
+    pub suppressed: usize,
+    /// Findings hidden because their fingerprint is in the `--baseline` file.
+    pub baselined: usize,
+}
+
+/// Where and why a finding was suppressed in the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Suppression {
+    /// The text after the rule list, if any.
+    pub reason: Option<String>,
+    /// Display path of the file holding the comment.
+    pub path: String,
+    /// Line of the comment (1-based).
+    pub line: u32,
+}
+
+/// A finding an inline comment suppressed, kept for the summary, `--show-suppressed` and SARIF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SuppressedFinding {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub suppression: Suppression,
 }
 
 /// Everything a scan produced.
@@ -243,6 +268,12 @@ pub struct Report {
     pub files_scanned: usize,
     /// File contents by display path, to show source lines.
     pub sources: BTreeMap<String, Arc<str>>,
+    /// Findings inline comments suppressed (not in `findings`), in the same order.
+    pub suppressed: Vec<SuppressedFinding>,
+    /// `--show-suppressed`: table and JSON list `suppressed` (SARIF always carries them, marked).
+    pub show_suppressed: bool,
+    /// How many findings the `--baseline` file hid.
+    pub baselined: usize,
 }
 
 impl Report {
@@ -251,6 +282,8 @@ impl Report {
             files: self.files_scanned,
             findings: self.findings.len(),
             errors: self.errors.len(),
+            suppressed: self.suppressed.len(),
+            baselined: self.baselined,
             ..Summary::default()
         };
         for finding in &self.findings {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::pack::types::Severity;
-use crate::report::{Report, rule_docs};
+use crate::report::{Finding, Report, rule_docs};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -48,49 +48,60 @@ pub fn to_value(report: &Report) -> Value {
         })
         .collect();
 
+    let to_result = |finding: &Finding| {
+        let mut result = json!({
+            "ruleId": finding.rule_id,
+            "level": level(finding.severity),
+            "message": {"text": finding.message},
+            "locations": [location(&finding.path, finding.start_line, finding.start_column, finding.end_line, finding.end_column, None)],
+            "partialFingerprints": {"sluice/v1": finding.fingerprint},
+            "properties": {
+                "severity": finding.severity,
+                "confidence": finding.confidence,
+                "security-severity": security_severity(finding.severity),
+                "mitigations": finding.mitigations,
+                "tags": finding.tags,
+                "pack": finding.pack,
+            },
+        });
+        if let Some(index) = rule_index.get(finding.rule_id.as_str()) {
+            result["ruleIndex"] = json!(index);
+        }
+        if !finding.related.is_empty() {
+            result["relatedLocations"] = finding
+                .related
+                .iter()
+                .enumerate()
+                .map(|(id, related)| {
+                    let mut value = location(
+                        &related.path,
+                        related.span.start_line,
+                        related.span.start_column,
+                        related.span.end_line,
+                        related.span.end_column,
+                        Some(&related.message),
+                    );
+                    value["id"] = json!(id);
+                    value
+                })
+                .collect();
+        }
+        result
+    };
+    // Suppressed findings stay in the log, marked, so dashboards can show accepted risks.
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|finding| {
-            let mut result = json!({
-                "ruleId": finding.rule_id,
-                "level": level(finding.severity),
-                "message": {"text": finding.message},
-                "locations": [location(&finding.path, finding.start_line, finding.start_column, finding.end_line, finding.end_column, None)],
-                "partialFingerprints": {"sluice/v1": finding.fingerprint},
-                "properties": {
-                    "severity": finding.severity,
-                    "confidence": finding.confidence,
-                    "security-severity": security_severity(finding.severity),
-                    "mitigations": finding.mitigations,
-                    "tags": finding.tags,
-                    "pack": finding.pack,
-                },
-            });
-            if let Some(index) = rule_index.get(finding.rule_id.as_str()) {
-                result["ruleIndex"] = json!(index);
+        .map(to_result)
+        .chain(report.suppressed.iter().map(|suppressed| {
+            let mut result = to_result(&suppressed.finding);
+            let mut suppression = json!({"kind": "inSource"});
+            if let Some(reason) = &suppressed.suppression.reason {
+                suppression["justification"] = json!(reason);
             }
-            if !finding.related.is_empty() {
-                result["relatedLocations"] = finding
-                    .related
-                    .iter()
-                    .enumerate()
-                    .map(|(id, related)| {
-                        let mut value = location(
-                            &related.path,
-                            related.span.start_line,
-                            related.span.start_column,
-                            related.span.end_line,
-                            related.span.end_column,
-                            Some(&related.message),
-                        );
-                        value["id"] = json!(id);
-                        value
-                    })
-                    .collect();
-            }
+            result["suppressions"] = json!([suppression]);
             result
-        })
+        }))
         .collect();
 
     let notifications: Vec<Value> = report

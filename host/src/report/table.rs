@@ -27,6 +27,30 @@ pub fn render(report: &Report, color: Color) -> String {
     for finding in &report.findings {
         render_finding(&mut out, report, finding, paint);
     }
+    if report.show_suppressed && !report.suppressed.is_empty() {
+        let _ = writeln!(out, "{}\n", paint.bold("suppressed findings:"));
+        for suppressed in &report.suppressed {
+            let finding = &suppressed.finding;
+            let how = &suppressed.suppression;
+            let _ = writeln!(
+                out,
+                "suppressed[{}]: {}\n  {} {}:{}:{}\n  {} suppressed by {}:{}{}\n",
+                finding.rule_id,
+                finding.message,
+                paint.blue("-->"),
+                finding.path,
+                finding.start_line,
+                finding.start_column,
+                paint.blue("="),
+                how.path,
+                how.line,
+                how.reason
+                    .as_deref()
+                    .map(|reason| format!(": {reason}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
     for error in &report.errors {
         let mut location = error.path.clone().unwrap_or_default();
         if let Some(line) = error.line {
@@ -166,6 +190,12 @@ fn summary_line(report: &Report, paint: Painter) -> String {
     };
     let files = if summary.files == 1 { "file" } else { "files" };
     let _ = write!(line, " in {} {files}", summary.files);
+    if summary.suppressed > 0 {
+        let _ = write!(line, "; {} suppressed", summary.suppressed);
+    }
+    if summary.baselined > 0 {
+        let _ = write!(line, "; {} baselined", summary.baselined);
+    }
     match summary.errors {
         0 => {}
         1 => line.push_str(&format!("; {}", paint.red_bold("1 error"))),
