@@ -226,6 +226,8 @@ pub struct Summary {
     pub medium: usize,
     pub low: usize,
     pub info: usize,
+    /// Findings dropped by `ignore` entries of `.sluice.yml`.
+    pub config_ignored: usize,
 }
 
 /// Everything a scan produced.
@@ -239,6 +241,8 @@ pub struct Report {
     pub files_scanned: usize,
     /// File contents by display path, to show source lines.
     pub sources: BTreeMap<String, Arc<str>>,
+    /// Findings dropped by `ignore` entries of `.sluice.yml` (counted, never silent).
+    pub config_ignored: usize,
 }
 
 impl Report {
@@ -247,6 +251,7 @@ impl Report {
             files: self.files_scanned,
             findings: self.findings.len(),
             errors: self.errors.len(),
+            config_ignored: self.config_ignored,
             ..Summary::default()
         };
         for finding in &self.findings {
