@@ -1,9 +1,11 @@
 //! The scan pipeline: collect files → match them to packs → run packs → build the report.
 
 pub mod collect;
+pub mod filter;
 pub mod matcher;
 pub mod run;
 
 pub use collect::{CollectOptions, Collected, CollectedFile};
+pub use filter::FindingFilter;
 pub use matcher::PackMatcher;
 pub use run::{ScanOptions, scan};

@@ -87,6 +87,8 @@ Examples:
   sluice scan --pack my-rules.wasm .              add a third-party rule pack
   sluice scan --write-baseline .sluice-baseline.json .   accept today's findings
   sluice scan --baseline .sluice-baseline.json .  report only findings not in the baseline
+  sluice scan --config ci/sluice.yml .            use this configuration file
+  sluice scan --skip-rule FG-006 --min-confidence medium .
 
 Suppress a finding with a comment on its line or the line above:
   # sluice: ignore[FG-002] the title is validated by the previous step";
@@ -169,6 +171,51 @@ pub struct ScanArgs {
     /// to FILE as a baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub triage: TriageArgs,
+}
+
+/// Configuration file and finding filters (issue 7).
+#[derive(Debug, Args)]
+pub struct TriageArgs {
+    /// Use this configuration file for every scanned root instead of looking for
+    /// `.sluice.yml` (or `.github/.sluice.yml`) in each.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every `.sluice.yml`.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Leave out findings less sure than this.
+    #[arg(long, value_enum, value_name = "CONFIDENCE")]
+    pub min_confidence: Option<ConfidenceArg>,
+
+    /// Report only this rule. Repeatable.
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+
+    /// Do not report this rule. Repeatable.
+    #[arg(long = "skip-rule", value_name = "ID")]
+    pub skip_rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfidenceArg {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<ConfidenceArg> for sluice::pack::types::Confidence {
+    fn from(c: ConfidenceArg) -> Self {
+        use sluice::pack::types::Confidence;
+        match c {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

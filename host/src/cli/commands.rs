@@ -11,8 +11,12 @@ use sluice::report::{self, rule_docs, table::Color};
 use sluice::scan::{CollectOptions, ScanOptions};
 use sluice::triage::{self, baseline::Baseline, suppress};
 
-use crate::cli::args::{ColorArg, ExplainArgs, Format, PackArgs, RulesArgs, RulesFormat, ScanArgs};
+use crate::cli::args::{
+    ColorArg, ExplainArgs, Format, PackArgs, RulesArgs, RulesFormat, ScanArgs, TriageArgs,
+};
 use crate::cli::exit;
+use sluice::config::ConfigSource;
+use sluice::scan::FindingFilter;
 
 pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     let registry = registry(&args.packs)?;
@@ -33,7 +37,19 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
             max_file_size: args.max_file_size,
         },
         pack_options: Default::default(),
+        config: config_source(&args.triage),
     };
+    let filter = finding_filter(&args.triage);
+    let known_rules: Vec<&str> = registry
+        .packs()
+        .iter()
+        .filter_map(|pack| pack.usable())
+        .flat_map(|info| info.rules.iter().map(|rule| rule.id.as_str()))
+        .collect();
+    if let Err(error) = filter.check_rules(&known_rules) {
+        eprintln!("error: {error}");
+        return Ok(exit::ERROR);
+    }
     let mut report = match sluice::scan::scan(&registry, &args.paths, &options) {
         Ok(report) => report,
         Err(error) => {
@@ -63,6 +79,7 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     if let Some(min) = args.min_severity {
         report.retain_min_severity(min.into());
     }
+    filter.apply(&mut report);
     let color = match args.color {
         ColorArg::Always => Color::Always,
         ColorArg::Never => Color::Never,
@@ -199,6 +216,22 @@ pub fn explain(args: &ExplainArgs) -> anyhow::Result<u8> {
             format!("; rules of that family: {}", similar.join(", "))
         }
     )
+}
+
+fn config_source(args: &TriageArgs) -> ConfigSource {
+    match (&args.config, args.no_config) {
+        (_, true) => ConfigSource::Disabled,
+        (Some(path), false) => ConfigSource::File(path.clone()),
+        (None, false) => ConfigSource::Discover,
+    }
+}
+
+fn finding_filter(args: &TriageArgs) -> FindingFilter {
+    FindingFilter {
+        min_confidence: args.min_confidence.map(Into::into),
+        only_rules: args.rules.clone(),
+        skip_rules: args.skip_rules.clone(),
+    }
 }
 
 /// The engine and every pack: built-ins first, then `--pack` files in the order given.

@@ -230,6 +230,8 @@ pub struct Summary {
     pub medium: usize,
     pub low: usize,
     pub info: usize,
+    /// Findings dropped by `ignore` entries of `.sluice.yml`.
+    pub config_ignored: usize,
     /// Findings hidden by a `sluice: ignore[...]` comment.
     pub suppressed: usize,
     /// Findings hidden because their fingerprint is in the `--baseline` file.
@@ -268,6 +270,8 @@ pub struct Report {
     pub files_scanned: usize,
     /// File contents by display path, to show source lines.
     pub sources: BTreeMap<String, Arc<str>>,
+    /// Findings dropped by `ignore` entries of `.sluice.yml` (counted, never silent).
+    pub config_ignored: usize,
     /// Findings inline comments suppressed (not in `findings`), in the same order.
     pub suppressed: Vec<SuppressedFinding>,
     /// `--show-suppressed`: table and JSON list `suppressed` (SARIF always carries them, marked).
@@ -282,6 +286,7 @@ impl Report {
             files: self.files_scanned,
             findings: self.findings.len(),
             errors: self.errors.len(),
+            config_ignored: self.config_ignored,
             suppressed: self.suppressed.len(),
             baselined: self.baselined,
             ..Summary::default()

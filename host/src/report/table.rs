@@ -190,6 +190,13 @@ fn summary_line(report: &Report, paint: Painter) -> String {
     };
     let files = if summary.files == 1 { "file" } else { "files" };
     let _ = write!(line, " in {} {files}", summary.files);
+    if summary.config_ignored > 0 {
+        let _ = write!(
+            line,
+            "; {} ignored by configuration",
+            summary.config_ignored
+        );
+    }
     if summary.suppressed > 0 {
         let _ = write!(line, "; {} suppressed", summary.suppressed);
     }

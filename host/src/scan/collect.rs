@@ -118,6 +118,10 @@ fn collect_dir(
         let Some(relative) = relative_path(root, entry.path()) else {
             continue;
         };
+        if crate::config::file::is_config_path(&relative) {
+            // sluice's own configuration is never pipeline input, even under --platform.
+            continue;
+        }
         collected.files_seen += 1;
         let wanted = wanted_by(matchers, &relative);
         if wanted.is_empty() {

@@ -1,9 +1,10 @@
 //! Running the packs over collected files and assembling the report.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::config::{Config, ConfigError, ConfigLoader, ConfigSource, apply::merge_options};
 use crate::pack::types::{FileErrorKind, PackInfo};
 use crate::pack::{PackRegistry, SourceFile};
 use crate::report::rule_docs;
@@ -19,6 +20,8 @@ pub struct ScanOptions {
     pub collect: CollectOptions,
     /// Options per pack id, handed to the pack.
     pub pack_options: BTreeMap<String, Vec<(String, String)>>,
+    /// Where `.sluice.yml` comes from; its options fill in names `pack_options` leaves unset.
+    pub config: ConfigSource,
 }
 
 /// Why a scan could not start at all (exit code 2).
@@ -28,6 +31,8 @@ pub enum ScanSetupError {
     UnknownPlatform { platform: String, available: String },
     #[error("{0}")]
     NothingToScan(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// A pack chosen for this run, with its matcher.
@@ -53,10 +58,17 @@ pub fn scan(
             );
         }
     }
+    let loaded_packs: Vec<&PackInfo> = registry.packs().iter().filter_map(|p| p.usable()).collect();
+    let mut loader = ConfigLoader::new(options.config.clone(), loaded_packs)?;
     let selected = select_packs(registry, options, &mut report)?;
     let matchers: Vec<PackMatcher> = selected.iter().map(|s| s.matcher.clone()).collect();
     let collected = collect(paths, &matchers, &options.collect);
     report.errors.extend(collected.errors);
+    let mut configs: Configs = BTreeMap::new();
+    for root in &collected.roots {
+        let config = loader.for_root(&root.root)?;
+        configs.insert(root.root.clone(), config);
+    }
 
     let scanned: usize = collected.roots.iter().map(|r| r.files.len()).sum();
     let unreadable = report.errors.iter().any(|e| e.path.is_some());
@@ -75,13 +87,19 @@ pub fn scan(
         .flat_map(|root| (0..selected.len()).map(move |pack| (root, pack)))
         .filter(|(root, pack)| root.files.iter().any(|f| f.packs.contains(pack)))
         .collect();
-    let results = run_jobs(registry, &selected, &jobs, options);
+    let results = run_jobs(registry, &selected, &jobs, options, &configs);
 
     let mut files_per_pack = vec![0usize; selected.len()];
     for ((root, pack), result) in jobs.iter().zip(results) {
         let chosen = &selected[*pack];
         files_per_pack[*pack] += root.files.iter().filter(|f| f.packs.contains(pack)).count();
+        let before = report.findings.len();
         absorb(&mut report, root, chosen, result);
+        if let Some(config) = config_of(&configs, &root.root) {
+            let mut fresh = report.findings.split_off(before);
+            report.config_ignored += config.apply(&mut fresh);
+            report.findings.append(&mut fresh);
+        }
     }
     for root in &collected.roots {
         for file in &root.files {
@@ -167,6 +185,13 @@ fn select_packs<'r>(
     Ok(chosen)
 }
 
+/// The configuration of each scan root (`None`: the root has none).
+type Configs = BTreeMap<PathBuf, Option<Arc<Config>>>;
+
+fn config_of<'c>(configs: &'c Configs, root: &Path) -> Option<&'c Config> {
+    configs.get(root).and_then(Option::as_deref)
+}
+
 /// A job's output, or the pack error's (kind, message).
 type JobResult = Result<crate::pack::types::PackOutput, (&'static str, String)>;
 
@@ -181,6 +206,7 @@ fn run_jobs(
     selected: &[Selected<'_>],
     jobs: &[(&CollectedRoot, usize)],
     options: &ScanOptions,
+    configs: &Configs,
 ) -> Vec<JobResult> {
     let run_one = |(root, pack): &(&CollectedRoot, usize)| -> JobResult {
         let chosen = &selected[*pack];
@@ -194,13 +220,18 @@ fn run_jobs(
                 content: f.content.clone(),
             })
             .collect();
-        let pack_options = options
+        let command_line = options
             .pack_options
             .get(&chosen.info.id)
             .map_or(&[][..], Vec::as_slice);
+        let pack_options = merge_options(
+            command_line,
+            config_of(configs, &root.root),
+            &chosen.info.id,
+        );
         loaded
             .0
-            .scan(&files, pack_options)
+            .scan(&files, &pack_options)
             .map_err(|e| job_error(&e))
     };
     let workers = std::thread::available_parallelism()
