@@ -114,6 +114,65 @@ jobs:
     assert_eq!(exit, 0);
 }
 
+/// The pack gives the step around a `run: |` block as a related location, so a comment above
+/// (or on) the step's first line covers a finding deep inside its script.
+#[test]
+fn a_comment_above_the_step_covers_findings_inside_its_run_block() {
+    for (above, on) in [
+        (
+            "      # sluice: ignore[FG-002] the title is validated upstream\n",
+            "",
+        ),
+        (
+            "",
+            " # sluice: ignore[FG-002] the title is validated upstream",
+        ),
+    ] {
+        let workflow = format!(
+            "on: issues
+permissions: {{}}
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    steps:
+{above}      - name: Classify{on}
+        run: |
+          echo start
+          echo more
+          echo \"${{{{ github.event.issue.title }}}}\"
+"
+        );
+        let dir = repo(&[(WORKFLOW, workflow.as_str())]);
+        let (exit, report, _) = scan_json(dir.path(), &["--show-suppressed"]);
+        assert_eq!(
+            rule_ids(&report["findings"]),
+            Vec::<String>::new(),
+            "{workflow}"
+        );
+        assert_eq!(report["suppressed"][0]["ruleId"], "FG-002");
+        assert_eq!(exit, 0);
+    }
+    // A comment above another step does not reach it.
+    let workflow = "on: issues
+permissions: {}
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    steps:
+      # sluice: ignore[FG-002] not this one
+      - run: echo hi
+      - name: Classify
+        run: |
+          echo start
+          echo more
+          echo \"${{ github.event.issue.title }}\"
+";
+    let dir = repo(&[(WORKFLOW, workflow)]);
+    let (exit, report, _) = scan_json(dir.path(), &[]);
+    assert_eq!(rule_ids(&report["findings"]), ["FG-002"]);
+    assert_eq!(exit, 1);
+}
+
 /// FG-001 (pull_request_target checking out the PR head, then running it) points at the step
 /// that runs the code as a related location: a comment there covers the finding, whose primary
 /// span is the checkout's `ref:` line six lines earlier.

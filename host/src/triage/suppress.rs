@@ -2,9 +2,9 @@
 //! (or `sluice:ignore[...]`) accepts the named rules' findings on that line.
 //!
 //! A comment applies to a finding when it stands on a line of the finding's primary span, on the
-//! line directly above it, or on a line of one of its related locations in the same file (packs
-//! point at the enclosing step or job there, so a comment on the step's first line covers a
-//! finding deep inside its script). Comments are recognised by the file's syntax: YAML `#`
+//! line directly above it, or on a line of one of its related locations in the same file or the
+//! line directly above one (packs point at the enclosing step or job there, so a comment on or
+//! above the step's first line covers a finding deep inside its script). Comments are recognised by the file's syntax: YAML `#`
 //! (which also covers shell comments inside `run: |` blocks, since they sit on the same lines)
 //! and Groovy `//` and `/* ... */`.
 
@@ -78,7 +78,7 @@ pub fn apply(report: &mut Report, known_rules: &BTreeSet<String>) -> Vec<Warning
 }
 
 /// The comment that suppresses `finding`: on its primary span first, then the line above, then
-/// its related locations in the same file.
+/// its related locations in the same file (and the line above each).
 fn covering_comment(
     finding: &Finding,
     comments: &BTreeMap<&str, Vec<IgnoreComment>>,
@@ -94,8 +94,12 @@ fn covering_comment(
             .iter()
             .filter(|related| related.path == finding.path)
             .map(|related| {
+                // From the line above, where comments about a step naturally go.
                 let span = &related.span;
-                (span.start_line, span.end_line.max(span.start_line))
+                (
+                    span.start_line.saturating_sub(1).max(1),
+                    span.end_line.max(span.start_line),
+                )
             }),
     );
     ranges.iter().find_map(|(first, last)| {
@@ -387,6 +391,11 @@ mod tests {
     fn related_locations_count_only_in_the_findings_file() {
         assert_eq!(suppressed_count(finding("a.yml", 3)), 1);
         assert_eq!(suppressed_count(finding("b.yml", 3)), 0);
+        assert_eq!(
+            suppressed_count(finding("a.yml", 4)),
+            1,
+            "the line above it"
+        );
         assert_eq!(suppressed_count(finding("a.yml", 5)), 0);
     }
 
