@@ -438,6 +438,49 @@ fn groovy_comments_suppress_jenkins_findings() {
     assert_eq!(exit, 0);
 }
 
+/// The Jenkins pack gives a multi-line script's opening line as a related location, so a
+/// comment above the `sh` step covers a finding several lines into the script.
+#[test]
+fn a_comment_above_a_multi_line_sh_step_covers_its_script() {
+    let jenkinsfile = |above: &str| {
+        format!(
+            "pipeline {{
+  agent any
+  stages {{
+    stage('Greet') {{
+      when {{ changeRequest() }}
+      steps {{
+{above}        sh \"\"\"
+          echo start
+          echo more
+          echo ${{env.CHANGE_TITLE}}
+        \"\"\"
+      }}
+    }}
+  }}
+}}
+"
+        )
+    };
+    let plain = repo(&[("Jenkinsfile", jenkinsfile("").as_str())]);
+    let (exit, report, _) = scan_json(plain.path(), &[]);
+    assert!(
+        rule_ids(&report["findings"]).contains(&"JK-002".to_owned()),
+        "{report}"
+    );
+    assert_eq!(exit, 1);
+    let ignored = repo(&[(
+        "Jenkinsfile",
+        jenkinsfile("        // sluice: ignore[JK-002] reviewed\n").as_str(),
+    )]);
+    let (_, report, _) = scan_json(ignored.path(), &[]);
+    assert!(
+        !rule_ids(&report["findings"]).contains(&"JK-002".to_owned()),
+        "{report}"
+    );
+    assert_eq!(report["summary"]["suppressed"], 1, "{report}");
+}
+
 #[test]
 fn an_ignore_inside_a_groovy_string_is_not_a_comment() {
     let above = repo(&[(

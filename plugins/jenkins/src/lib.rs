@@ -83,11 +83,41 @@ impl Pack for Jenkins {
             };
             let mut findings = Vec::new();
             rules::check(&context, &mut findings);
+            link_enclosing_scripts(&mut findings, &file, &lines);
             output
                 .findings
                 .extend(distinct_fingerprints(keep_worst_per_place(findings)));
         }
         Ok(output)
+    }
+}
+
+/// A finding inside a multi-line script string (`sh '''` … `'''`) gets the string's opening line
+/// as a related location, so an ignore comment on or above the `sh` line covers it (the host
+/// honours comments on and above related locations).
+fn link_enclosing_scripts(findings: &mut [Finding], file: &syntax::File, lines: &LineIndex<'_>) {
+    for finding in findings {
+        let at = finding.span.start_byte as usize;
+        let Some(literal) = file
+            .strings
+            .iter()
+            .find(|s| s.range.start <= at && at < s.range.end)
+        else {
+            continue;
+        };
+        let opening = lines.span(literal.range.start..literal.range.start + 1);
+        let covered = finding.span.start_line <= opening.start_line + 1
+            || finding
+                .related
+                .iter()
+                .any(|r| r.path == finding.path && r.span.start_line == opening.start_line);
+        if !covered {
+            finding.related.push(sluice_pack_sdk::Location {
+                path: finding.path.clone(),
+                span: opening,
+                message: "inside the script that starts here".to_owned(),
+            });
+        }
     }
 }
 
