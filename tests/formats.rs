@@ -48,7 +48,7 @@ fn github_prints_one_escaped_workflow_command_per_finding_and_error() {
         format!(
             "::error file={file}/bad.yml,line=2,col=1,title=sluice parse error::while parsing a node, did not find expected node content (pack github-actions)"
         ),
-        "sluice: 2 findings (0 critical, 1 high, 1 medium, 0 low, 0 info) in 2 files; 0 suppressed, 0 baselined, 1 errors".to_owned(),
+        "sluice: 2 findings (0 critical, 1 high, 1 medium, 0 low, 0 info) in 2 files; 0 suppressed, 0 baselined, 0 ignored by configuration, 1 errors".to_owned(),
     ];
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines, expected, "{text}");
@@ -122,6 +122,7 @@ jobs:
         "| files scanned | 2 |",
         "| suppressed | 1 |",
         "| baselined | 0 |",
+        "| ignored by configuration | 0 |",
         "| errors | 0 |",
     ] {
         assert!(lines.contains(&row), "{row} missing:\n{text}");

@@ -80,7 +80,7 @@ fn rule_title<'r>(report: &'r Report, finding: &'r Finding) -> &'r str {
 fn summary_line(report: &Report) -> String {
     let summary = report.summary();
     format!(
-        "sluice: {} findings ({} critical, {} high, {} medium, {} low, {} info) in {} files; {} suppressed, {} baselined, {} errors",
+        "sluice: {} findings ({} critical, {} high, {} medium, {} low, {} info) in {} files; {} suppressed, {} baselined, {} ignored by configuration, {} errors",
         summary.findings,
         summary.critical,
         summary.high,
@@ -90,6 +90,7 @@ fn summary_line(report: &Report) -> String {
         summary.files,
         summary.suppressed,
         summary.baselined,
+        summary.config_ignored,
         summary.errors
     )
 }

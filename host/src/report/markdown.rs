@@ -18,6 +18,7 @@ pub fn render(report: &Report) -> String {
         ("files scanned", summary.files),
         ("suppressed", summary.suppressed),
         ("baselined", summary.baselined),
+        ("ignored by configuration", summary.config_ignored),
         ("errors", summary.errors),
     ] {
         let _ = writeln!(out, "| {label} | {count} |");
