@@ -6,9 +6,10 @@ pub mod jk003_unpinned_library;
 pub mod jk009_agent_risk;
 
 use sluice_pack_sdk::text::LineIndex;
-use sluice_pack_sdk::{Finding, RuleMeta, Span};
+use sluice_pack_sdk::{Finding, RuleMeta, Severity, Span};
 
-use crate::model::Model;
+use crate::exposure::Exposure;
+use crate::model::{Model, ScriptStep};
 
 /// Metadata of every rule, in id order.
 pub const ALL: &[RuleMeta] = &[
@@ -17,6 +18,62 @@ pub const ALL: &[RuleMeta] = &[
     jk003_unpinned_library::META,
     jk009_agent_risk::META,
 ];
+
+/// What keeps change-request code away from `step`, recorded on `finding`: the condition
+/// that admits change requests (a related location), one that excludes them, a fork guard and
+/// an earlier `input` approval (mitigations; the last two lower the severity one level each).
+pub fn apply_change_request_gates(
+    file: &FileContext<'_, '_>,
+    step: &ScriptStep<'_>,
+    exposure: &Exposure,
+    mut finding: Finding,
+    mut severity: Severity,
+) -> (Finding, Severity) {
+    match exposure {
+        Exposure::Explicit(Some(evidence)) => {
+            finding = finding.related(
+                file.path,
+                file.span(evidence.clone()),
+                "this condition runs the stage on change requests",
+            );
+        }
+        Exposure::Excluded(evidence) => {
+            let what = evidence
+                .clone()
+                .map_or_else(String::new, |e| format!(": `{}`", file.excerpt(e)));
+            finding = finding.mitigation(
+                "change-requests-excluded",
+                format!("a condition keeps change-request builds out of the stage{what}"),
+            );
+        }
+        _ => {}
+    }
+    if let Some(guard) = &step.scope.gate.fork_guard
+        && severity > Severity::Info
+    {
+        severity = severity.downgrade(1);
+        finding = finding.mitigation(
+            "fork-guard",
+            format!(
+                "`{}` keeps change requests from forks out; branches of the repository itself still get here",
+                file.excerpt(guard.clone())
+            ),
+        );
+    }
+    if let Some(approval) = file.model.approval_before(step.range.start)
+        && severity > Severity::Info
+    {
+        severity = severity.downgrade(1);
+        finding = finding.mitigation(
+            "approval",
+            format!(
+                "an `input` approval on line {} comes first",
+                file.line(approval.range.start)
+            ),
+        );
+    }
+    (finding, severity)
+}
 
 /// One file under analysis.
 #[derive(Debug)]

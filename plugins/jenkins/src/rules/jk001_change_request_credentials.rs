@@ -79,7 +79,7 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             ),
             Exposure::Unshown => continue,
         };
-        let mut finding = Finding::new(&META, file.path, file.span(binding.range.clone()))
+        let finding = Finding::new(&META, file.path, file.span(binding.range.clone()))
             .confidence(confidence)
             .fingerprint_key(format!("{stage}|{}|{}", binding.how, binding.ids.join(",")))
             .related(
@@ -89,50 +89,8 @@ pub fn check(file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
             )
             .property("stage", stage)
             .property("credentials", binding.ids.join(","));
-        let mut severity = severity;
-        match &exposure {
-            Exposure::Explicit(Some(evidence)) => {
-                finding = finding.related(
-                    file.path,
-                    file.span(evidence.clone()),
-                    "this condition runs the stage on change requests",
-                );
-            }
-            Exposure::Excluded(evidence) => {
-                let what = evidence
-                    .clone()
-                    .map_or_else(String::new, |e| format!(": `{}`", file.excerpt(e)));
-                finding = finding.mitigation(
-                    "change-requests-excluded",
-                    format!("a condition keeps change-request builds out of the stage{what}"),
-                );
-            }
-            _ => {}
-        }
-        if let Some(guard) = &step.scope.gate.fork_guard
-            && severity > Severity::Info
-        {
-            severity = severity.downgrade(1);
-            finding = finding.mitigation(
-                "fork-guard",
-                format!(
-                    "`{}` keeps change requests from forks out; branches of the repository itself still get here",
-                    file.excerpt(guard.clone())
-                ),
-            );
-        }
-        if let Some(approval) = model.approval_before(step.range.start)
-            && severity > Severity::Info
-        {
-            severity = severity.downgrade(1);
-            finding = finding.mitigation(
-                "approval",
-                format!(
-                    "an `input` approval on line {} comes first",
-                    file.line(approval.range.start)
-                ),
-            );
-        }
+        let (finding, severity) =
+            super::apply_change_request_gates(file, step, &exposure, finding, severity);
         findings.push(finding.severity(severity).message(message));
     }
 }
