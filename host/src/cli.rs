@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod github;
 mod units;
 
 use std::process::ExitCode;

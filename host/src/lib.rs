@@ -3,6 +3,7 @@
 //! it collects files, runs packs and renders reports.
 
 pub mod config;
+pub mod github;
 pub mod pack;
 pub mod report;
 pub mod scan;

@@ -3,9 +3,10 @@
 pub mod collect;
 pub mod filter;
 pub mod matcher;
+pub mod remote;
 pub mod run;
 
 pub use collect::{CollectOptions, Collected, CollectedFile};
 pub use filter::FindingFilter;
 pub use matcher::PackMatcher;
-pub use run::{ScanOptions, scan};
+pub use run::{RemoteSource, ScanOptions, scan, scan_with};

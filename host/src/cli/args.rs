@@ -31,7 +31,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan directories or files for insecure pipeline configurations.
     #[command(after_long_help = SCAN_HELP)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rule packs (built-in and --pack) with version, platform and rule count.
     Packs(PackArgs),
     /// List every rule of every pack, or write their documentation pages.
@@ -89,6 +89,7 @@ Examples:
   sluice scan --baseline .sluice-baseline.json .  report only findings not in the baseline
   sluice scan --config ci/sluice.yml .            use this configuration file
   sluice scan --skip-rule FG-006 --min-confidence medium .
+  sluice scan --github octo-org/app@main          scan a GitHub repository without cloning it
 
 Suppress a finding with a comment on its line or the line above:
   # sluice: ignore[FG-002] the title is validated by the previous step";
@@ -119,9 +120,12 @@ pub struct PackArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Directories or files to scan.
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Directories or files to scan [default: . unless --github is given].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub github: GithubArgs,
 
     /// Treat every YAML/Groovy file under PATH as input for this platform's pack, whatever
     /// its name (e.g. github-actions).
@@ -173,6 +177,24 @@ pub struct ScanArgs {
     pub write_baseline: Option<PathBuf>,
     #[command(flatten)]
     pub triage: TriageArgs,
+}
+
+/// Remote scanning through the GitHub REST API (issue 8).
+#[derive(Debug, Args)]
+pub struct GithubArgs {
+    /// Scan a GitHub repository without cloning it: OWNER/REPO, optionally @REF (a branch, tag
+    /// or commit; the default branch when omitted). Repeatable; combines with PATHs. The token
+    /// comes from --github-token-file, GITHUB_TOKEN or GH_TOKEN.
+    #[arg(long = "github", value_name = "OWNER/REPO[@REF]")]
+    pub repos: Vec<String>,
+
+    /// The GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL", default_value = sluice::github::DEFAULT_API_URL)]
+    pub github_api_url: String,
+
+    /// Read the GitHub token from FILE instead of GITHUB_TOKEN / GH_TOKEN.
+    #[arg(long, value_name = "FILE")]
+    pub github_token_file: Option<PathBuf>,
 }
 
 /// Configuration file and finding filters (issue 7).

@@ -14,7 +14,7 @@ use sluice::triage::{self, baseline::Baseline, suppress};
 use crate::cli::args::{
     ColorArg, ExplainArgs, Format, PackArgs, RulesArgs, RulesFormat, ScanArgs, TriageArgs,
 };
-use crate::cli::exit;
+use crate::cli::{exit, github};
 use sluice::config::ConfigSource;
 use sluice::scan::FindingFilter;
 
@@ -50,7 +50,28 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
         eprintln!("error: {error}");
         return Ok(exit::ERROR);
     }
-    let mut report = match sluice::scan::scan(&registry, &args.paths, &options) {
+    let paths = if args.paths.is_empty() && args.github.repos.is_empty() {
+        vec![std::path::PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let remote = match github::Remote::new(&args.github, &args.packs) {
+        Ok(remote) => remote,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return Ok(exit::ERROR);
+        }
+    };
+    let scanned = sluice::scan::scan_with(
+        &registry,
+        &paths,
+        remote.as_ref().map(github::Remote::source),
+        &options,
+    );
+    if let Some(remote) = &remote {
+        remote.log_stats();
+    }
+    let mut report = match scanned {
         Ok(report) => report,
         Err(error) => {
             eprintln!("error: {error}");

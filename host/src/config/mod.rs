@@ -84,6 +84,47 @@ impl<'p> ConfigLoader<'p> {
     }
 }
 
+impl ConfigLoader<'_> {
+    /// The configuration of a root whose files were fetched rather than found on disk (a
+    /// GitHub repository): `files` are the configuration files the repository has, by
+    /// repository-relative path, and `root` is how its paths are shown (`owner/repo@sha`).
+    /// The same places and the same ambiguity rule as [`file::find`] apply.
+    pub fn for_fetched(
+        &mut self,
+        root: &Path,
+        files: &BTreeMap<String, String>,
+    ) -> Result<Option<Arc<Config>>, ConfigError> {
+        match &self.source {
+            ConfigSource::Disabled => Ok(None),
+            ConfigSource::File(_) => Ok(self.fixed.clone()),
+            ConfigSource::Discover => {
+                let shown = |name: &str| PathBuf::from(format!("{}:{name}", root.display()));
+                for names in file::PLACES {
+                    let present: Vec<&str> = names
+                        .iter()
+                        .copied()
+                        .filter(|name| files.contains_key(*name))
+                        .collect();
+                    match present.as_slice() {
+                        [] => continue,
+                        [one] => {
+                            let text = files.get(*one).map_or("", String::as_str);
+                            return Ok(Some(Arc::new(parse(&shown(one), text, &self.packs)?)));
+                        }
+                        [first, second, ..] => {
+                            return Err(ConfigError::Ambiguous {
+                                first: shown(first),
+                                second: shown(second),
+                            });
+                        }
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
 /// Reads and checks one configuration file.
 pub fn load(path: &Path, packs: &[&PackInfo]) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

@@ -41,9 +41,23 @@ pub struct CollectedFile {
 /// The files of one root (a repository or directory the user named).
 #[derive(Debug, Clone)]
 pub struct CollectedRoot {
-    /// The directory paths are relative to.
+    /// The directory paths are relative to (for a fetched repository, `owner/repo@sha`).
     pub root: PathBuf,
     pub files: Vec<CollectedFile>,
+    pub origin: RootOrigin,
+}
+
+/// Where a root's files came from, which decides where its configuration file is looked for.
+#[derive(Debug, Clone, Default)]
+pub enum RootOrigin {
+    /// The file system, where `.sluice.yml` is looked up under the root.
+    #[default]
+    Local,
+    /// Fetched (from GitHub): the configuration files the repository has came along, by
+    /// repository-relative path.
+    Fetched {
+        config_files: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// Everything collected from all paths.
@@ -145,6 +159,7 @@ fn collect_dir(
     CollectedRoot {
         root: root.to_owned(),
         files,
+        origin: RootOrigin::Local,
     }
 }
 
@@ -206,6 +221,7 @@ fn collect_single_file(
                 .unwrap_or_else(|| Path::new("."))
                 .to_owned(),
             files: Vec::new(),
+            origin: RootOrigin::Local,
         };
     };
     let only_by_content = wanted.by_path.is_empty();
@@ -217,19 +233,34 @@ fn collect_single_file(
     CollectedRoot {
         root,
         files: file.into_iter().collect(),
+        origin: RootOrigin::Local,
     }
 }
 
 /// The packs that want a file: some by its path alone, others only if its text contains a
 /// marker.
-struct Wanted<'m> {
-    by_path: Vec<usize>,
-    by_content: Vec<(usize, Vec<&'m str>)>,
+pub(crate) struct Wanted<'m> {
+    pub(crate) by_path: Vec<usize>,
+    pub(crate) by_content: Vec<(usize, Vec<&'m str>)>,
 }
 
 impl Wanted<'_> {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.by_path.is_empty() && self.by_content.is_empty()
+    }
+
+    /// The packs that get a file with this text: those wanting it by path, and those whose
+    /// marker the text contains. Sorted.
+    pub(crate) fn settle(self, content: &str) -> Vec<usize> {
+        let mut packs = self.by_path;
+        packs.extend(
+            self.by_content
+                .into_iter()
+                .filter(|(_, markers)| markers.iter().any(|m| content.contains(m)))
+                .map(|(pack, _)| pack),
+        );
+        packs.sort_unstable();
+        packs
     }
 
     /// Reads the file and settles which packs get it. A file only some content pattern could
@@ -254,14 +285,7 @@ impl Wanted<'_> {
         } else {
             read_text(path, &display, options, &mut collected.errors)?
         };
-        let mut packs = self.by_path;
-        packs.extend(
-            self.by_content
-                .into_iter()
-                .filter(|(_, markers)| markers.iter().any(|m| content.contains(m)))
-                .map(|(pack, _)| pack),
-        );
-        packs.sort_unstable();
+        let packs = self.settle(&content);
         (!packs.is_empty()).then_some(CollectedFile {
             relative,
             display,
@@ -271,7 +295,7 @@ impl Wanted<'_> {
     }
 }
 
-fn wanted_by<'m>(matchers: &'m [PackMatcher], relative: &str) -> Wanted<'m> {
+pub(crate) fn wanted_by<'m>(matchers: &'m [PackMatcher], relative: &str) -> Wanted<'m> {
     let mut wanted = Wanted {
         by_path: Vec::new(),
         by_content: Vec::new(),

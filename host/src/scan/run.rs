@@ -9,7 +9,7 @@ use crate::pack::types::{FileErrorKind, PackInfo};
 use crate::pack::{PackRegistry, SourceFile};
 use crate::report::rule_docs;
 use crate::report::{ErrorKind, Finding, PackSummary, Report, ReportRule, ScanError};
-use crate::scan::collect::{CollectOptions, CollectedRoot, collect};
+use crate::scan::collect::{CollectOptions, Collected, CollectedRoot, RootOrigin, collect};
 use crate::scan::matcher::PackMatcher;
 
 /// What to scan and how.
@@ -33,6 +33,26 @@ pub enum ScanSetupError {
     NothingToScan(String),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A repository could not be fetched (`--github`); never reported as "no findings".
+    #[error("{0}")]
+    Remote(String),
+}
+
+/// Roots that do not come from the file system (GitHub repositories). `fetch` gets the packs'
+/// matchers, so it fetches only what some pack reads, and returns the collected roots.
+pub struct RemoteSource<'f> {
+    /// What the user named (`owner/repo@ref`), for messages.
+    pub names: Vec<String>,
+    #[allow(clippy::type_complexity)]
+    pub fetch: Box<dyn FnMut(&[PackMatcher], &CollectOptions) -> Result<Collected, String> + 'f>,
+}
+
+impl std::fmt::Debug for RemoteSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteSource")
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A pack chosen for this run, with its matcher.
@@ -46,6 +66,16 @@ struct Selected<'r> {
 pub fn scan(
     registry: &PackRegistry,
     paths: &[PathBuf],
+    options: &ScanOptions,
+) -> Result<Report, ScanSetupError> {
+    scan_with(registry, paths, None, options)
+}
+
+/// Scans `paths` and the roots of `remote` with the usable packs of `registry`.
+pub fn scan_with(
+    registry: &PackRegistry,
+    paths: &[PathBuf],
+    remote: Option<RemoteSource<'_>>,
     options: &ScanOptions,
 ) -> Result<Report, ScanSetupError> {
     let mut report = Report::default();
@@ -62,11 +92,23 @@ pub fn scan(
     let mut loader = ConfigLoader::new(options.config.clone(), loaded_packs)?;
     let selected = select_packs(registry, options, &mut report)?;
     let matchers: Vec<PackMatcher> = selected.iter().map(|s| s.matcher.clone()).collect();
-    let collected = collect(paths, &matchers, &options.collect);
+    let mut collected = collect(paths, &matchers, &options.collect);
+    let mut searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    if let Some(mut remote) = remote {
+        let fetched =
+            (remote.fetch)(&matchers, &options.collect).map_err(ScanSetupError::Remote)?;
+        collected.roots.extend(fetched.roots);
+        collected.errors.extend(fetched.errors);
+        collected.files_seen += fetched.files_seen;
+        searched.append(&mut remote.names);
+    }
     report.errors.extend(collected.errors);
     let mut configs: Configs = BTreeMap::new();
     for root in &collected.roots {
-        let config = loader.for_root(&root.root)?;
+        let config = match &root.origin {
+            RootOrigin::Local => loader.for_root(&root.root)?,
+            RootOrigin::Fetched { config_files } => loader.for_fetched(&root.root, config_files)?,
+        };
         configs.insert(root.root.clone(), config);
     }
 
@@ -74,7 +116,7 @@ pub fn scan(
     let unreadable = report.errors.iter().any(|e| e.path.is_some());
     if scanned == 0 && !unreadable {
         return Err(ScanSetupError::NothingToScan(nothing_to_scan(
-            paths,
+            &searched,
             &selected,
             collected.files_seen,
         )));
@@ -318,13 +360,9 @@ fn absorb(report: &mut Report, root: &CollectedRoot, chosen: &Selected<'_>, resu
     }
 }
 
-fn nothing_to_scan(paths: &[PathBuf], selected: &[Selected<'_>], files_seen: usize) -> String {
+fn nothing_to_scan(paths: &[String], selected: &[Selected<'_>], files_seen: usize) -> String {
     const SHOWN: usize = 5;
-    let mut searched: Vec<String> = paths
-        .iter()
-        .take(SHOWN)
-        .map(|p| p.display().to_string())
-        .collect();
+    let mut searched: Vec<String> = paths.iter().take(SHOWN).cloned().collect();
     if paths.len() > SHOWN {
         searched.push(format!("and {} more paths", paths.len() - SHOWN));
     }

@@ -1,0 +1,279 @@
+//! One connection pool, one concurrency limit, one cache: the handle every fetch goes through.
+//!
+//! Requests go through octocrab's raw `_get_with_headers`, which lets us send `If-None-Match`
+//! and read the status and headers ourselves (its typed calls turn a 304 into an error and hide
+//! the ETag). Paths are given without scheme and host so that octocrab's base-URI layer adds
+//! the configured API URL (with its `/api/v3` prefix on GitHub Enterprise Server) and its
+//! authentication, which it only attaches to requests for that base.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::header::{ACCEPT, ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
+use octocrab::Octocrab;
+use tokio::sync::Semaphore;
+
+use crate::github::cache::{Cache, Etagged, key};
+use crate::github::{GithubError, Token};
+
+/// github.com's REST API.
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+
+/// How to reach GitHub.
+#[derive(Debug, Clone)]
+pub struct GithubOptions {
+    /// REST API base: `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise
+    /// Server.
+    pub api_url: String,
+    pub token: Option<Token>,
+    /// The sluice cache directory; responses go into its `github/` subdirectory. `None`: memory
+    /// only.
+    pub cache_dir: Option<PathBuf>,
+    /// Requests in flight at once, over every repository using this client.
+    pub concurrency: usize,
+    /// Connect and read timeout of each request.
+    pub timeout: Duration,
+}
+
+impl Default for GithubOptions {
+    fn default() -> Self {
+        GithubOptions {
+            api_url: DEFAULT_API_URL.to_owned(),
+            token: None,
+            cache_dir: None,
+            concurrency: 8,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counters for the operator's metrics and the CLI's summary.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Requests sent.
+    pub requests: AtomicU64,
+    /// Of those, requests carrying `If-None-Match`.
+    pub conditional: AtomicU64,
+    /// Answers 304 Not Modified (free under GitHub's rate limit).
+    pub not_modified: AtomicU64,
+    /// The last `X-RateLimit-Remaining` seen, or -1.
+    pub rate_limit_remaining: AtomicI64,
+    /// Requests by (endpoint kind, status).
+    pub by_endpoint: Mutex<BTreeMap<(&'static str, u16), u64>>,
+}
+
+/// A GitHub API client. Clones share the pool, the limit, the cache and the counters.
+#[derive(Clone)]
+pub struct GithubClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    octocrab: Octocrab,
+    api_url: String,
+    limit: Semaphore,
+    cache: Cache,
+    stats: Stats,
+}
+
+impl fmt::Debug for GithubClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GithubClient")
+            .field("api_url", &self.inner.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub body: String,
+}
+
+impl GithubClient {
+    /// Must be called inside a Tokio runtime: octocrab spawns its connection workers there.
+    pub fn new(options: GithubOptions) -> Result<GithubClient, GithubError> {
+        let api_url = options.api_url.trim_end_matches('/').to_owned();
+        let bad_url = |message: String| GithubError::BadApiUrl {
+            url: options.api_url.clone(),
+            message,
+        };
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(bad_url("expected an http:// or https:// URL".to_owned()));
+        }
+        let mut builder = Octocrab::builder()
+            .base_uri(api_url.as_str())
+            .map_err(|e| bad_url(e.to_string()))?
+            .set_connect_timeout(Some(options.timeout))
+            .set_read_timeout(Some(options.timeout))
+            .set_write_timeout(Some(options.timeout));
+        if let Some(token) = &options.token {
+            builder = builder.personal_token(token.expose().to_owned());
+        }
+        let octocrab = builder.build().map_err(|e| bad_url(e.to_string()))?;
+        let cache = Cache::new(options.cache_dir.as_deref(), &api_url);
+        let stats = Stats::default();
+        stats.rate_limit_remaining.store(-1, Ordering::Relaxed);
+        Ok(GithubClient {
+            inner: Arc::new(Inner {
+                octocrab,
+                api_url,
+                limit: Semaphore::new(options.concurrency.max(1)),
+                cache,
+                stats,
+            }),
+        })
+    }
+
+    pub fn api_url(&self) -> &str {
+        &self.inner.api_url
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    pub(crate) fn cache(&self) -> &Cache {
+        &self.inner.cache
+    }
+
+    /// GET `path` (starting with `/`, relative to the API URL). With `conditional`, a cached
+    /// ETag is sent as `If-None-Match` and a 304 replays the cached body; a fresh answer with
+    /// an ETag is cached for next time.
+    pub(crate) async fn get(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        accept: &str,
+        conditional: bool,
+    ) -> Result<Answer, GithubError> {
+        let request_key = key(&[path, accept]);
+        let cached = if conditional {
+            self.inner.cache.etagged(&request_key)
+        } else {
+            None
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, header_value(accept)?);
+        if let Some(entry) = &cached {
+            headers.insert(IF_NONE_MATCH, header_value(&entry.etag)?);
+        }
+        let stats = &self.inner.stats;
+        let response = {
+            let _permit = self
+                .inner
+                .limit
+                .acquire()
+                .await
+                .map_err(|_| self.transport("the request limiter was closed".to_owned()))?;
+            stats.requests.fetch_add(1, Ordering::Relaxed);
+            if cached.is_some() {
+                stats.conditional.fetch_add(1, Ordering::Relaxed);
+            }
+            tracing::debug!(
+                "GET {path}{}",
+                if cached.is_some() {
+                    " (conditional)"
+                } else {
+                    ""
+                }
+            );
+            self.inner
+                .octocrab
+                ._get_with_headers(path, Some(headers))
+                .await
+                .map_err(|e| self.transport(e.to_string()))?
+        };
+        let status = response.status().as_u16();
+        if let Ok(mut counts) = stats.by_endpoint.lock() {
+            *counts.entry((endpoint, status)).or_default() += 1;
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let remaining = header("x-ratelimit-remaining").and_then(|v| v.parse::<i64>().ok());
+        if let Some(remaining) = remaining {
+            stats
+                .rate_limit_remaining
+                .store(remaining, Ordering::Relaxed);
+        }
+        let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
+        let etag = header(ETAG.as_str());
+        if status == 304
+            && let Some(entry) = cached
+        {
+            stats.not_modified.fetch_add(1, Ordering::Relaxed);
+            return Ok(Answer {
+                body: entry.body.clone(),
+            });
+        }
+        let body = self
+            .inner
+            .octocrab
+            .body_to_string(response)
+            .await
+            .map_err(|e| self.transport(e.to_string()))?;
+        if (200..300).contains(&status) {
+            if conditional && let Some(etag) = etag {
+                self.inner.cache.put_etagged(
+                    &request_key,
+                    Etagged {
+                        etag,
+                        body: body.clone(),
+                    },
+                );
+            }
+            return Ok(Answer { body });
+        }
+        let message = github_message(&body);
+        Err(match status {
+            404 => GithubError::NotFound,
+            401 => GithubError::BadCredentials,
+            429 => GithubError::RateLimited { status, reset },
+            403 if remaining == Some(0) || message.to_ascii_lowercase().contains("rate limit") => {
+                GithubError::RateLimited { status, reset }
+            }
+            403 => GithubError::Forbidden { message },
+            _ => GithubError::Status {
+                status,
+                endpoint: path.to_owned(),
+                message,
+            },
+        })
+    }
+
+    fn transport(&self, message: String) -> GithubError {
+        GithubError::Transport {
+            api_url: self.inner.api_url.clone(),
+            message,
+        }
+    }
+}
+
+fn header_value(text: &str) -> Result<HeaderValue, GithubError> {
+    HeaderValue::from_str(text).map_err(|e| GithubError::InvalidResponse {
+        endpoint: "cache".to_owned(),
+        message: format!("unusable header value: {e}"),
+    })
+}
+
+/// GitHub's `{"message": …}`, shortened: it is shown to the user as it is.
+fn github_message(body: &str) -> String {
+    let message = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    message
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
+}

@@ -1,0 +1,55 @@
+//! What can go wrong talking to GitHub. Messages say what the user can do about it and never
+//! contain the token (requests carry it in a header that no error formats).
+
+/// A failed request or an unusable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum GithubError {
+    #[error("`{spec}` is not a repository: {why}")]
+    BadSpec { spec: String, why: String },
+    #[error("repository or ref not found (is the token allowed to read it?)")]
+    NotFound,
+    #[error(
+        "GitHub rejected the credentials (401 Bad credentials): check GITHUB_TOKEN, GH_TOKEN or --github-token-file"
+    )]
+    BadCredentials,
+    #[error("GitHub API rate limit exceeded ({status}){}", reset_note(*.reset))]
+    RateLimited { status: u16, reset: Option<u64> },
+    #[error("GitHub refused access (403 Forbidden){}", message_note(.message))]
+    Forbidden { message: String },
+    #[error("GitHub answered {status} for {endpoint}{}", message_note(.message))]
+    Status {
+        status: u16,
+        endpoint: String,
+        message: String,
+    },
+    #[error("cannot reach the GitHub API at {api_url}: {message}")]
+    Transport { api_url: String, message: String },
+    #[error("unexpected answer from {endpoint}: {message}")]
+    InvalidResponse { endpoint: String, message: String },
+    #[error("invalid GitHub API URL `{url}`: {message}")]
+    BadApiUrl { url: String, message: String },
+}
+
+fn reset_note(reset: Option<u64>) -> String {
+    match reset {
+        Some(epoch) => format!("; it resets at {epoch} (Unix time)"),
+        None => String::new(),
+    }
+}
+
+fn message_note(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+/// A [`GithubError`] for one repository of the scan.
+#[derive(Debug, thiserror::Error)]
+#[error("{spec}: {error}")]
+pub struct RepoError {
+    pub spec: String,
+    #[source]
+    pub error: GithubError,
+}

@@ -1,0 +1,639 @@
+//! `sluice scan --github` through the real binary, against a fake GitHub REST API that this
+//! test starts on 127.0.0.1: commits (with ETags and 304s), recursive and per-directory trees,
+//! base64 blobs, authentication failures, GitHub Enterprise's `/api/v3` prefix. The fake server
+//! records every request, so the tests can say exactly what was asked for.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use support::{code, json, stderr, stdout};
+
+/// A workflow with a high-severity script injection (FG-002) on line 8.
+const INJECTION: &str = "name: triage
+on: issues
+permissions: {}
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo \"${{ github.event.issue.title }}\"
+";
+
+const TOKEN: &str = "ghp_fakeTokenThatMustNeverBePrinted0001";
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    if_none_match: Option<String>,
+    authorization: Option<String>,
+    status: u16,
+}
+
+/// A tree entry: name (or path), mode, type, SHA, size.
+type Entry = (String, &'static str, &'static str, String, usize);
+
+/// How the server treats credentials.
+#[derive(Debug, Clone)]
+enum Auth {
+    /// Anyone may read.
+    Open,
+    /// Only `Bearer TOKEN`; anything else is 401.
+    Require(String),
+    /// Every request is refused with 403.
+    Forbidden,
+    /// Every request is refused with a primary rate limit 403.
+    RateLimited,
+}
+
+#[derive(Debug)]
+struct Repo {
+    /// ref name → commit SHA; `HEAD` is the default branch.
+    refs: BTreeMap<String, String>,
+    /// commit SHA → files (path, content).
+    commits: BTreeMap<String, Vec<(String, String)>>,
+}
+
+#[derive(Debug)]
+struct State {
+    prefix: String,
+    auth: Auth,
+    /// Answer `?recursive=1` with `truncated: true` and half the entries.
+    truncate: bool,
+    repos: BTreeMap<String, Repo>,
+    blobs: BTreeMap<String, String>,
+    /// tree SHA → (entries: name, mode, type, sha, size).
+    trees: BTreeMap<String, Vec<Entry>>,
+    seen: Vec<Seen>,
+}
+
+/// A fake GitHub REST API on 127.0.0.1.
+struct FakeGithub {
+    url: String,
+    state: Arc<Mutex<State>>,
+    salt: String,
+}
+
+impl FakeGithub {
+    /// A server whose API lives under `prefix` ("" like github.com, "/api/v3" like GHE).
+    fn start(prefix: &str, auth: Auth) -> FakeGithub {
+        static SERVERS: AtomicU64 = AtomicU64::new(0);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local address").port();
+        // SHAs differ on every run, so the shared test cache never answers for this server.
+        let salt = format!(
+            "{}-{}-{:?}",
+            std::process::id(),
+            SERVERS.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+        );
+        let state = Arc::new(Mutex::new(State {
+            prefix: prefix.to_owned(),
+            auth,
+            truncate: false,
+            repos: BTreeMap::new(),
+            blobs: BTreeMap::new(),
+            trees: BTreeMap::new(),
+            seen: Vec::new(),
+        }));
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let state = Arc::clone(&shared);
+                std::thread::spawn(move || serve(stream, &state));
+            }
+        });
+        FakeGithub {
+            url: format!("http://127.0.0.1:{port}{prefix}"),
+            state,
+            salt,
+        }
+    }
+
+    fn sha(&self, text: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.salt.as_bytes());
+        hasher.update(text.as_bytes());
+        hex::encode(hasher.finalize())[..40].to_owned()
+    }
+
+    /// Serves `owner/repo` with `files` at one commit, reachable as `HEAD`, `main` and by SHA.
+    /// Returns the commit SHA.
+    fn add_repo(&self, name: &str, files: &[(&str, &str)]) -> String {
+        let commit = self.sha(&format!("commit {name} {files:?}"));
+        let mut state = self.state.lock().expect("state");
+        // Trees, directory by directory: dir path → entries.
+        let mut dirs: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
+        dirs.insert(String::new(), Vec::new());
+        for (path, content) in files {
+            let blob = self.sha(&format!("blob {content}"));
+            state.blobs.insert(blob.clone(), (*content).to_owned());
+            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+            dirs.entry(dir.to_owned()).or_default().push((
+                file.to_owned(),
+                "100644",
+                "blob",
+                blob,
+                content.len(),
+            ));
+            let mut parent = dir.to_owned();
+            while !parent.is_empty() {
+                let (up, name) = parent.rsplit_once('/').unwrap_or(("", &parent));
+                let (up, name) = (up.to_owned(), name.to_owned());
+                let tree = self.tree_sha(&commit, &parent);
+                let entries = dirs.entry(up.clone()).or_default();
+                if !entries.iter().any(|e| e.0 == name) {
+                    entries.push((name, "040000", "tree", tree, 0));
+                }
+                parent = up;
+            }
+        }
+        for (dir, entries) in dirs {
+            let sha = if dir.is_empty() {
+                commit.clone()
+            } else {
+                self.tree_sha(&commit, &dir)
+            };
+            state.trees.insert(sha, entries);
+        }
+        let repo = state.repos.entry(name.to_owned()).or_insert_with(|| Repo {
+            refs: BTreeMap::new(),
+            commits: BTreeMap::new(),
+        });
+        for git_ref in ["HEAD", "main", commit.as_str()] {
+            repo.refs.insert(git_ref.to_owned(), commit.clone());
+        }
+        repo.commits.insert(
+            commit.clone(),
+            files
+                .iter()
+                .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
+                .collect(),
+        );
+        commit
+    }
+
+    fn tree_sha(&self, commit: &str, dir: &str) -> String {
+        self.sha(&format!("tree {commit} {dir}"))
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.state.lock().expect("state").seen.clone()
+    }
+
+    fn clear(&self) {
+        self.state.lock().expect("state").seen.clear();
+    }
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut headers = BTreeMap::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            }
+        }
+        let target = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        let (status, extra, body) = {
+            let mut state = state.lock().expect("state");
+            let answer = answer(&state, &target, &headers);
+            state.seen.push(Seen {
+                path: target.clone(),
+                if_none_match: headers.get("if-none-match").cloned(),
+                authorization: headers.get("authorization").cloned(),
+                status: answer.0,
+            });
+            answer
+        };
+        let reason = match status {
+            200 => "OK",
+            304 => "Not Modified",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            _ => "Not Found",
+        };
+        let mut response = format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\nx-ratelimit-limit: 5000\r\n",
+            body.len()
+        );
+        for (name, value) in extra {
+            response.push_str(&format!("{name}: {value}\r\n"));
+        }
+        response.push_str("\r\n");
+        response.push_str(&body);
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+type Answer = (u16, Vec<(&'static str, String)>, String);
+
+fn answer(state: &State, target: &str, headers: &BTreeMap<String, String>) -> Answer {
+    let not_found = (
+        404,
+        Vec::new(),
+        r#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}"#.to_owned(),
+    );
+    let remaining = |n: u32| vec![("x-ratelimit-remaining", n.to_string())];
+    match &state.auth {
+        Auth::Open => {}
+        Auth::Require(token) => {
+            if headers.get("authorization") != Some(&format!("Bearer {token}")) {
+                return (
+                    401,
+                    Vec::new(),
+                    r#"{"message":"Bad credentials"}"#.to_owned(),
+                );
+            }
+        }
+        Auth::Forbidden => {
+            return (
+                403,
+                remaining(4999),
+                r#"{"message":"Resource not accessible by personal access token"}"#.to_owned(),
+            );
+        }
+        Auth::RateLimited => {
+            let mut extra = remaining(0);
+            extra.push(("x-ratelimit-reset", "1700000000".to_owned()));
+            return (
+                403,
+                extra,
+                r#"{"message":"API rate limit exceeded for 127.0.0.1."}"#.to_owned(),
+            );
+        }
+    }
+    let Some(rest) = target.strip_prefix(&state.prefix) else {
+        return not_found;
+    };
+    let Some(rest) = rest.strip_prefix("/repos/") else {
+        return not_found;
+    };
+    let mut parts = rest.splitn(3, '/');
+    let (Some(owner), Some(name), Some(tail)) = (parts.next(), parts.next(), parts.next()) else {
+        return not_found;
+    };
+    let Some(repo) = state.repos.get(&format!("{owner}/{name}")) else {
+        return not_found;
+    };
+    if let Some(git_ref) = tail.strip_prefix("commits/") {
+        let Some(commit) = repo.refs.get(git_ref) else {
+            return not_found;
+        };
+        if headers.get("accept").map(String::as_str) != Some("application/vnd.github.sha") {
+            return (
+                415,
+                Vec::new(),
+                r#"{"message":"expected the sha media type"}"#.to_owned(),
+            );
+        }
+        let etag = format!("\"c-{commit}\"");
+        if headers.get("if-none-match") == Some(&etag) {
+            return (304, vec![("etag", etag)], String::new());
+        }
+        let mut extra = remaining(4990);
+        extra.push(("etag", etag));
+        return (200, extra, commit.clone());
+    }
+    if let Some(tree) = tail.strip_prefix("git/trees/") {
+        let (sha, recursive) = match tree.split_once('?') {
+            Some((sha, query)) => (sha, query == "recursive=1"),
+            None => (tree, false),
+        };
+        let Some(entries) = state.trees.get(sha) else {
+            return not_found;
+        };
+        let mut listed = Vec::new();
+        if recursive {
+            flatten(state, sha, "", &mut listed);
+            if state.truncate {
+                listed.truncate(listed.len() / 2);
+            }
+        } else {
+            listed = entries.clone();
+        }
+        let tree: Vec<serde_json::Value> = listed
+            .iter()
+            .map(|(path, mode, kind, sha, size)| {
+                let mut entry =
+                    serde_json::json!({"path": path, "mode": mode, "type": kind, "sha": sha});
+                if *kind == "blob" {
+                    entry["size"] = serde_json::json!(size);
+                }
+                entry
+            })
+            .collect();
+        let body =
+            serde_json::json!({"sha": sha, "tree": tree, "truncated": recursive && state.truncate});
+        return (200, remaining(4980), body.to_string());
+    }
+    if let Some(sha) = tail.strip_prefix("git/blobs/") {
+        let Some(content) = state.blobs.get(sha) else {
+            return not_found;
+        };
+        let encoded = base64::engine::general_purpose::STANDARD.encode(content);
+        // GitHub wraps its base64 at 60 columns.
+        let wrapped: Vec<String> = encoded
+            .as_bytes()
+            .chunks(60)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        let body = serde_json::json!({
+            "sha": sha, "size": content.len(), "encoding": "base64",
+            "content": wrapped.join("\n") + "\n",
+        });
+        return (200, remaining(4970), body.to_string());
+    }
+    not_found
+}
+
+/// Every entry under tree `sha`, with paths from the root.
+fn flatten(state: &State, sha: &str, prefix: &str, out: &mut Vec<Entry>) {
+    for (name, mode, kind, child, size) in state.trees.get(sha).into_iter().flatten() {
+        let path = format!("{prefix}{name}");
+        out.push((path.clone(), mode, kind, child.clone(), *size));
+        if *kind == "tree" {
+            flatten(state, child, &format!("{path}/"), out);
+        }
+    }
+}
+
+/// `sluice scan` against `server` with no token from the environment.
+fn scan(server: &FakeGithub, args: &[&str]) -> std::process::Output {
+    support::sluice()
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .arg("scan")
+        .arg("--github-api-url")
+        .arg(&server.url)
+        .args(args)
+        .output()
+        .expect("run sluice")
+}
+
+fn app_files() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (".github/workflows/triage.yml", INJECTION),
+        ("README.md", "# app\n"),
+        ("src/main.rs", "fn main() {}\n"),
+        // Only a content pattern (Tekton's) could want it: fetched, then dropped by marker.
+        ("deploy/service.yaml", "apiVersion: v1\nkind: Service\n"),
+    ]
+}
+
+fn blob_requests(seen: &[Seen]) -> usize {
+    seen.iter()
+        .filter(|s| s.path.contains("/git/blobs/"))
+        .count()
+}
+
+#[test]
+fn a_served_repository_is_scanned_at_its_resolved_commit() {
+    let server = FakeGithub::start("", Auth::Open);
+    let commit = server.add_repo("octo/app", &app_files());
+    let output = scan(&server, &["--github", "octo/app", "--format", "json"]);
+    assert_eq!(code(&output), 1, "FG-002 is high\n{}", stderr(&output));
+    let report = json(&output);
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().any(|f| f["ruleId"] == "FG-002"
+            && f["path"] == format!("octo/app@{commit}:.github/workflows/triage.yml")),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains(&format!("octo/app is commit {commit}")),
+        "{}",
+        stderr(&output)
+    );
+    let seen = server.seen();
+    // One ref resolution, one recursive tree, and only the blobs a pack could want: the
+    // workflow and the YAML file a content pattern might want, not README.md or main.rs.
+    assert_eq!(
+        seen.iter().filter(|s| s.path.contains("/commits/")).count(),
+        1
+    );
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.path.contains("/git/trees/") && s.path.ends_with("?recursive=1"))
+            .count(),
+        1
+    );
+    assert_eq!(blob_requests(&seen), 2, "{seen:#?}");
+}
+
+#[test]
+fn a_warm_rescan_sends_only_conditional_requests() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    let first = scan(&server, &["--github", "octo/app@main", "--format", "json"]);
+    assert_eq!(code(&first), 1, "{}", stderr(&first));
+    server.clear();
+    let second = scan(&server, &["--github", "octo/app@main", "--format", "json"]);
+    assert_eq!(code(&second), 1, "{}", stderr(&second));
+    assert_eq!(json(&first)["findings"], json(&second)["findings"]);
+    let seen = server.seen();
+    assert!(!seen.is_empty());
+    for request in &seen {
+        assert!(
+            request.if_none_match.is_some() && request.status == 304,
+            "a warm scan sent a non-conditional request: {request:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_repositories_and_refs_are_errors_not_clean_scans() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    for spec in ["octo/nope", "octo/app@no-such-branch"] {
+        let output = scan(&server, &["--github", spec]);
+        assert_eq!(code(&output), 2, "{spec}: {}", stderr(&output));
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!(
+                "{spec}: repository or ref not found (is the token allowed to read it?)"
+            )),
+            "{err}"
+        );
+        assert!(
+            !stdout(&output).contains("no findings"),
+            "{}",
+            stdout(&output)
+        );
+    }
+}
+
+#[test]
+fn bad_credentials_forbidden_and_rate_limits_are_told_apart() {
+    let cases = [
+        (
+            Auth::Require("the-right-token".to_owned()),
+            "401 Bad credentials",
+        ),
+        (Auth::Forbidden, "403 Forbidden"),
+        (Auth::RateLimited, "rate limit exceeded"),
+    ];
+    for (auth, expected) in cases {
+        let server = FakeGithub::start("", auth);
+        server.add_repo("octo/app", &app_files());
+        let output = support::sluice()
+            .env("GITHUB_TOKEN", TOKEN)
+            .env_remove("GH_TOKEN")
+            .args([
+                "scan",
+                "--github-api-url",
+                &server.url,
+                "--github",
+                "octo/app",
+            ])
+            .output()
+            .expect("run sluice");
+        assert_eq!(code(&output), 2, "{expected}: {}", stderr(&output));
+        let err = stderr(&output);
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert!(!err.contains(TOKEN) && !stdout(&output).contains(TOKEN));
+    }
+}
+
+#[test]
+fn a_github_enterprise_base_url_with_api_v3_works() {
+    let server = FakeGithub::start("/api/v3", Auth::Open);
+    server.add_repo("corp/service", &app_files());
+    assert!(server.url.ends_with("/api/v3"));
+    let output = scan(&server, &["--github", "corp/service", "--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .all(|s| s.path.starts_with("/api/v3/repos/corp/service/")),
+        "{seen:#?}"
+    );
+    assert!(seen.iter().all(|s| s.status == 200), "{seen:#?}");
+}
+
+#[test]
+fn the_token_is_sent_as_authorization_and_never_printed() {
+    let server = FakeGithub::start("", Auth::Require(TOKEN.to_owned()));
+    server.add_repo("octo/private", &app_files());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).expect("write token file");
+    let from_env = support::sluice()
+        .env("GH_TOKEN", TOKEN)
+        .env_remove("GITHUB_TOKEN")
+        .args([
+            "-vv",
+            "scan",
+            "--github-api-url",
+            &server.url,
+            "--github",
+            "octo/private",
+        ])
+        .output()
+        .expect("run sluice");
+    let from_file = scan(
+        &server,
+        &[
+            "--github-token-file",
+            token_file.to_str().expect("UTF-8 path"),
+            "--github",
+            "octo/private",
+            "-v",
+        ],
+    );
+    for output in [&from_env, &from_file] {
+        assert_eq!(code(output), 1, "{}", stderr(output));
+        assert!(!stdout(output).contains(TOKEN) && !stderr(output).contains(TOKEN));
+    }
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .all(|s| s.authorization.as_deref() == Some(&format!("Bearer {TOKEN}")[..])),
+        "{seen:#?}"
+    );
+}
+
+#[test]
+fn a_truncated_tree_is_listed_directory_by_directory() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.state.lock().expect("state").truncate = true;
+    let commit = server.add_repo("octo/big", &app_files());
+    let output = scan(&server, &["--github", "octo/big", "--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report = json(&output);
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["path"] == format!("octo/big@{commit}:.github/workflows/triage.yml")),
+        "{report:#}"
+    );
+    let seen = server.seen();
+    // Root, .github, .github/workflows, deploy, src: one request per directory.
+    let walked = seen
+        .iter()
+        .filter(|s| s.path.contains("/git/trees/") && !s.path.contains('?'))
+        .count();
+    assert_eq!(walked, 5, "{seen:#?}");
+}
+
+#[test]
+fn local_paths_and_github_repositories_combine_in_one_report() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    let local = support::repo(&[(".github/workflows/ci.yml", INJECTION)]);
+    let output = scan(
+        &server,
+        &[
+            "--github",
+            "octo/app",
+            local.path().to_str().expect("UTF-8 path"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report = json(&output);
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["ruleId"] == "FG-002")
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(
+        paths.iter().any(|p| p.starts_with("octo/app@")),
+        "{paths:?}"
+    );
+}
