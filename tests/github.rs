@@ -71,6 +71,8 @@ struct State {
     blobs: BTreeMap<String, String>,
     /// tree SHA → (entries: name, mode, type, sha, size).
     trees: BTreeMap<String, Vec<Entry>>,
+    /// Answers given instead of the real one, to the next requests, in order.
+    faults: std::collections::VecDeque<Answer>,
     seen: Vec<Seen>,
 }
 
@@ -101,6 +103,7 @@ impl FakeGithub {
             repos: BTreeMap::new(),
             blobs: BTreeMap::new(),
             trees: BTreeMap::new(),
+            faults: std::collections::VecDeque::new(),
             seen: Vec::new(),
         }));
         let shared = Arc::clone(&state);
@@ -189,6 +192,10 @@ impl FakeGithub {
         self.state.lock().expect("state").seen.clone()
     }
 
+    fn fail_next(&self, faults: Vec<Answer>) {
+        self.state.lock().expect("state").faults.extend(faults);
+    }
+
     fn clear(&self) {
         self.state.lock().expect("state").seen.clear();
     }
@@ -223,7 +230,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             .to_owned();
         let (status, extra, body) = {
             let mut state = state.lock().expect("state");
-            let answer = answer(&state, &target, &headers);
+            let answer = match state.faults.pop_front() {
+                Some(fault) => fault,
+                None => answer(&state, &target, &headers),
+            };
             state.seen.push(Seen {
                 path: target.clone(),
                 if_none_match: headers.get("if-none-match").cloned(),
@@ -232,12 +242,19 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             });
             answer
         };
+        if status == STALL {
+            // Accept the request and never answer it; the client's timeout must end the wait.
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            return;
+        }
         let reason = match status {
             200 => "OK",
             304 => "Not Modified",
             401 => "Unauthorized",
             403 => "Forbidden",
-            _ => "Not Found",
+            404 => "Not Found",
+            429 => "Too Many Requests",
+            _ => "Server Error",
         };
         let mut response = format!(
             "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\nx-ratelimit-limit: 5000\r\n",
@@ -255,6 +272,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
 }
 
 type Answer = (u16, Vec<(&'static str, String)>, String);
+
+/// A fault "status": read the request, then answer nothing for five seconds.
+const STALL: u16 = 0;
 
 fn answer(state: &State, target: &str, headers: &BTreeMap<String, String>) -> Answer {
     let not_found = (
@@ -636,4 +656,140 @@ fn local_paths_and_github_repositories_combine_in_one_report() {
         paths.iter().any(|p| p.starts_with("octo/app@")),
         "{paths:?}"
     );
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+#[test]
+fn a_secondary_rate_limit_is_waited_out_then_the_scan_succeeds() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    server.fail_next(vec![(
+        403,
+        vec![
+            ("retry-after", "1".to_owned()),
+            ("x-ratelimit-remaining", "4000".to_owned()),
+        ],
+        r#"{"message":"You have exceeded a secondary rate limit."}"#.to_owned(),
+    )]);
+    let started = std::time::Instant::now();
+    let output = scan(&server, &["--github", "octo/app", "--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    let seen = server.seen();
+    assert_eq!(seen[0].status, 403);
+    assert_eq!(
+        seen[1].path, seen[0].path,
+        "the same request is sent again: {seen:#?}"
+    );
+    assert_eq!(seen[1].status, 200);
+}
+
+#[test]
+fn server_errors_are_retried_a_bounded_number_of_times() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    let error = |status| {
+        (
+            status,
+            Vec::new(),
+            r#"{"message":"Server Error"}"#.to_owned(),
+        )
+    };
+    server.fail_next(vec![error(502), error(503)]);
+    let output = scan(&server, &["--github", "octo/app", "--format", "json"]);
+    assert_eq!(
+        code(&output),
+        1,
+        "two failures then success: {}",
+        stderr(&output)
+    );
+    let seen = server.seen();
+    assert_eq!(
+        seen.iter().map(|s| s.status).take(3).collect::<Vec<_>>(),
+        [502, 503, 200]
+    );
+
+    let broken = FakeGithub::start("", Auth::Open);
+    broken.add_repo("octo/app", &app_files());
+    broken.fail_next((0..10).map(|_| error(500)).collect());
+    let output = scan(&broken, &["--github", "octo/app"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("GitHub answered 500"),
+        "{}",
+        stderr(&output)
+    );
+    // The first try and three retries, then the error: never an endless loop.
+    assert_eq!(broken.seen().len(), 4, "{:#?}", broken.seen());
+}
+
+#[test]
+fn a_primary_rate_limit_fails_at_once_or_is_waited_for_with_github_wait() {
+    let limited = |reset: u64| {
+        (
+            403,
+            vec![
+                ("x-ratelimit-remaining", "0".to_owned()),
+                ("x-ratelimit-reset", reset.to_string()),
+            ],
+            r#"{"message":"API rate limit exceeded for user."}"#.to_owned(),
+        )
+    };
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    let reset = unix_now() + 1;
+    server.fail_next(vec![limited(reset)]);
+    let output = scan(&server, &["--github", "octo/app"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("rate limit exceeded (403); it resets at {reset}")),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.seen().len(), 1, "no retry without --github-wait");
+
+    server.clear();
+    server.fail_next(vec![limited(unix_now() + 1)]);
+    let output = scan(&server, &["--github", "octo/app", "--github-wait", "30s"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let seen = server.seen();
+    assert_eq!(seen[0].status, 403);
+    assert_eq!(seen[1].status, 200, "{seen:#?}");
+}
+
+#[test]
+fn a_stalled_request_times_out_and_is_retried() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    server.fail_next(vec![(STALL, Vec::new(), String::new())]);
+    let started = std::time::Instant::now();
+    let output = scan(
+        &server,
+        &[
+            "--github",
+            "octo/app",
+            "--github-timeout",
+            "1s",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the timeout did not cut the stalled request short"
+    );
+    let seen = server.seen();
+    assert_eq!(seen[0].status, STALL);
+    assert_eq!(seen[1].path, seen[0].path, "{seen:#?}");
+    assert_eq!(seen[1].status, 200);
 }

@@ -195,6 +195,17 @@ pub struct GithubArgs {
     /// Read the GitHub token from FILE instead of GITHUB_TOKEN / GH_TOKEN.
     #[arg(long, value_name = "FILE")]
     pub github_token_file: Option<PathBuf>,
+
+    /// When GitHub's hourly rate limit is used up, wait up to DURATION for it to reset instead
+    /// of failing (e.g. 15m). Secondary limits (Retry-After) and server errors are always
+    /// retried a few times.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub github_wait: Option<Duration>,
+
+    /// Give up on a GitHub request (connecting, or waiting for data) after DURATION; it is
+    /// retried like a server error.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub github_timeout: Duration,
 }
 
 /// Configuration file and finding filters (issue 7).

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 
-use sluice::github::{GithubClient, GithubOptions, RepoSpec, Token};
+use sluice::github::{GithubClient, GithubOptions, RepoSpec, RetryPolicy, Token};
 use sluice::pack::cache::CompileCache;
 use sluice::scan::RemoteSource;
 use sluice::scan::remote::fetch_all;
@@ -40,6 +40,11 @@ impl Remote {
             api_url: args.github_api_url.clone(),
             token: token(args)?,
             cache_dir,
+            timeout: args.github_timeout,
+            retry: RetryPolicy {
+                wait_for_reset: args.github_wait.unwrap_or_default(),
+                ..RetryPolicy::default()
+            },
             ..GithubOptions::default()
         };
         // One thread is plenty: the work is waiting on the network, and the packs run after
@@ -87,10 +92,11 @@ impl Remote {
     pub fn log_stats(&self) {
         let stats = self.client.stats();
         tracing::info!(
-            "GitHub: {} requests ({} conditional, {} not modified); rate limit remaining: {}",
+            "GitHub: {} requests ({} conditional, {} not modified, {} retried); rate limit remaining: {}",
             stats.requests.load(Ordering::Relaxed),
             stats.conditional.load(Ordering::Relaxed),
             stats.not_modified.load(Ordering::Relaxed),
+            stats.retries.load(Ordering::Relaxed),
             stats.rate_limit_remaining.load(Ordering::Relaxed),
         );
     }

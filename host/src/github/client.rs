@@ -18,6 +18,7 @@ use octocrab::Octocrab;
 use tokio::sync::Semaphore;
 
 use crate::github::cache::{Cache, Etagged, key};
+use crate::github::retry::{self, Retry, RetryPolicy, SECONDARY_DEFAULT};
 use crate::github::{GithubError, Token};
 
 /// github.com's REST API.
@@ -37,6 +38,7 @@ pub struct GithubOptions {
     pub concurrency: usize,
     /// Connect and read timeout of each request.
     pub timeout: Duration,
+    pub retry: RetryPolicy,
 }
 
 impl Default for GithubOptions {
@@ -47,6 +49,7 @@ impl Default for GithubOptions {
             cache_dir: None,
             concurrency: 8,
             timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -60,6 +63,8 @@ pub struct Stats {
     pub conditional: AtomicU64,
     /// Answers 304 Not Modified (free under GitHub's rate limit).
     pub not_modified: AtomicU64,
+    /// Attempts repeated after a transient failure or a rate limit.
+    pub retries: AtomicU64,
     /// The last `X-RateLimit-Remaining` seen, or -1.
     pub rate_limit_remaining: AtomicI64,
     /// Requests by (endpoint kind, status).
@@ -78,6 +83,7 @@ struct Inner {
     limit: Semaphore,
     cache: Cache,
     stats: Stats,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for GithubClient {
@@ -86,6 +92,15 @@ impl fmt::Debug for GithubClient {
             .field("api_url", &self.inner.api_url)
             .finish_non_exhaustive()
     }
+}
+
+/// One GET, as every attempt sends it.
+struct Request<'r> {
+    endpoint: &'static str,
+    path: &'r str,
+    request_key: &'r str,
+    conditional: bool,
+    cached: Option<&'r Etagged>,
 }
 
 /// A successful answer.
@@ -125,6 +140,7 @@ impl GithubClient {
                 limit: Semaphore::new(options.concurrency.max(1)),
                 cache,
                 stats,
+                retry: options.retry,
             }),
         })
     }
@@ -143,7 +159,8 @@ impl GithubClient {
 
     /// GET `path` (starting with `/`, relative to the API URL). With `conditional`, a cached
     /// ETag is sent as `If-None-Match` and a 304 replays the cached body; a fresh answer with
-    /// an ETag is cached for next time.
+    /// an ETag is cached for next time. Transient failures and rate limits are retried as the
+    /// [`RetryPolicy`] allows.
     pub(crate) async fn get(
         &self,
         endpoint: &'static str,
@@ -162,21 +179,55 @@ impl GithubClient {
         if let Some(entry) = &cached {
             headers.insert(IF_NONE_MATCH, header_value(&entry.etag)?);
         }
+        let request = Request {
+            endpoint,
+            path,
+            request_key: &request_key,
+            conditional,
+            cached: cached.as_deref(),
+        };
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (error, retry) = match self.send(&request, headers.clone()).await {
+                Ok(answer) => return Ok(answer),
+                Err(failed) => failed,
+            };
+            let Some(wait) = self.inner.retry.wait(retry, attempts, retry::now()) else {
+                return Err(error);
+            };
+            self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                "GET {path}: {error}; trying again in {:.1}s",
+                wait.as_secs_f64()
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One attempt. A failure comes with what it allows.
+    async fn send(
+        &self,
+        request: &Request<'_>,
+        headers: HeaderMap,
+    ) -> Result<Answer, (GithubError, Retry)> {
         let stats = &self.inner.stats;
+        let transport = |e: String| (self.transport(e), Retry::Backoff);
         let response = {
-            let _permit = self
-                .inner
-                .limit
-                .acquire()
-                .await
-                .map_err(|_| self.transport("the request limiter was closed".to_owned()))?;
+            let _permit = self.inner.limit.acquire().await.map_err(|_| {
+                (
+                    self.transport("the request limiter was closed".to_owned()),
+                    Retry::Never,
+                )
+            })?;
             stats.requests.fetch_add(1, Ordering::Relaxed);
-            if cached.is_some() {
+            if request.cached.is_some() {
                 stats.conditional.fetch_add(1, Ordering::Relaxed);
             }
             tracing::debug!(
-                "GET {path}{}",
-                if cached.is_some() {
+                "GET {}{}",
+                request.path,
+                if request.cached.is_some() {
                     " (conditional)"
                 } else {
                     ""
@@ -184,13 +235,13 @@ impl GithubClient {
             );
             self.inner
                 .octocrab
-                ._get_with_headers(path, Some(headers))
+                ._get_with_headers(request.path, Some(headers))
                 .await
-                .map_err(|e| self.transport(e.to_string()))?
+                .map_err(|e| transport(e.to_string()))?
         };
         let status = response.status().as_u16();
         if let Ok(mut counts) = stats.by_endpoint.lock() {
-            *counts.entry((endpoint, status)).or_default() += 1;
+            *counts.entry((request.endpoint, status)).or_default() += 1;
         }
         let header = |name: &str| {
             response
@@ -206,9 +257,13 @@ impl GithubClient {
                 .store(remaining, Ordering::Relaxed);
         }
         let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok());
+        // Only the seconds form: GitHub does not send HTTP dates here.
+        let retry_after = header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let etag = header(ETAG.as_str());
         if status == 304
-            && let Some(entry) = cached
+            && let Some(entry) = request.cached
         {
             stats.not_modified.fetch_add(1, Ordering::Relaxed);
             return Ok(Answer {
@@ -220,11 +275,13 @@ impl GithubClient {
             .octocrab
             .body_to_string(response)
             .await
-            .map_err(|e| self.transport(e.to_string()))?;
+            .map_err(|e| transport(e.to_string()))?;
         if (200..300).contains(&status) {
-            if conditional && let Some(etag) = etag {
+            if request.conditional
+                && let Some(etag) = etag
+            {
                 self.inner.cache.put_etagged(
-                    &request_key,
+                    request.request_key,
                     Etagged {
                         etag,
                         body: body.clone(),
@@ -234,19 +291,40 @@ impl GithubClient {
             return Ok(Answer { body });
         }
         let message = github_message(&body);
+        let limited = GithubError::RateLimited { status, reset };
         Err(match status {
-            404 => GithubError::NotFound,
-            401 => GithubError::BadCredentials,
-            429 => GithubError::RateLimited { status, reset },
-            403 if remaining == Some(0) || message.to_ascii_lowercase().contains("rate limit") => {
-                GithubError::RateLimited { status, reset }
-            }
-            403 => GithubError::Forbidden { message },
-            _ => GithubError::Status {
-                status,
-                endpoint: path.to_owned(),
-                message,
+            404 => (GithubError::NotFound, Retry::Never),
+            401 => (GithubError::BadCredentials, Retry::Never),
+            403 | 429 if retry_after.is_some() => (
+                limited,
+                Retry::After(retry_after.unwrap_or(SECONDARY_DEFAULT)),
+            ),
+            403 | 429 if remaining == Some(0) => match reset {
+                Some(at) => (limited, Retry::Reset(at)),
+                None => (limited, Retry::Never),
             },
+            403 | 429
+                if status == 429
+                    || message
+                        .to_ascii_lowercase()
+                        .contains("secondary rate limit") =>
+            {
+                (limited, Retry::After(SECONDARY_DEFAULT))
+            }
+            403 if message.to_ascii_lowercase().contains("rate limit") => (limited, Retry::Never),
+            403 => (GithubError::Forbidden { message }, Retry::Never),
+            _ => (
+                GithubError::Status {
+                    status,
+                    endpoint: request.path.to_owned(),
+                    message,
+                },
+                if status >= 500 {
+                    retry_after.map_or(Retry::Backoff, Retry::After)
+                } else {
+                    Retry::Never
+                },
+            ),
         })
     }
 
