@@ -137,8 +137,10 @@ impl FakeGithub {
         let mut dirs: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
         dirs.insert(String::new(), Vec::new());
         for (path, content) in files {
-            let blob = self.sha(&format!("blob {content}"));
-            state.blobs.insert(blob.clone(), (*content).to_owned());
+            // Real git blob ids (sluice checks them); the salt keeps them new on every run.
+            let content = format!("{content}\n# {}\n", self.salt);
+            let blob = git_blob_id(&content);
+            state.blobs.insert(blob.clone(), content.clone());
             let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
             dirs.entry(dir.to_owned()).or_default().push((
                 file.to_owned(),
@@ -406,6 +408,14 @@ fn flatten(state: &State, sha: &str, prefix: &str, out: &mut Vec<Entry>) {
     }
 }
 
+fn git_blob_id(content: &str) -> String {
+    use sha1::Digest as _;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(format!("blob {}\0", content.len()).as_bytes());
+    hasher.update(content.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
 /// `sluice scan` against `server` with no token from the environment.
 fn scan(server: &FakeGithub, args: &[&str]) -> std::process::Output {
     support::sluice()
@@ -449,10 +459,9 @@ fn a_served_repository_is_scanned_at_its_resolved_commit() {
         "{}",
         stdout(&output)
     );
-    assert!(
-        stderr(&output).contains(&format!("octo/app is commit {commit}")),
-        "{}",
-        stderr(&output)
+    assert_eq!(
+        report["repositories"],
+        serde_json::json!([{"repository": "octo/app", "commit": commit}])
     );
     let seen = server.seen();
     // One ref resolution, one recursive tree, and only the blobs a pack could want: the
@@ -563,7 +572,7 @@ fn a_github_enterprise_base_url_with_api_v3_works() {
 #[test]
 fn the_token_is_sent_as_authorization_and_never_printed() {
     let server = FakeGithub::start("", Auth::Require(TOKEN.to_owned()));
-    server.add_repo("octo/private", &app_files());
+    let commit = server.add_repo("octo/private", &app_files());
     let dir = tempfile::tempdir().expect("temp dir");
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).expect("write token file");
@@ -589,6 +598,14 @@ fn the_token_is_sent_as_authorization_and_never_printed() {
             "octo/private",
             "-v",
         ],
+    );
+    // The table names the commit it is about.
+    assert!(
+        stdout(&from_env).contains(&format!(
+            "scanned octo/private (default branch) at commit {commit}"
+        )),
+        "{}",
+        stdout(&from_env)
     );
     for output in [&from_env, &from_file] {
         assert_eq!(code(output), 1, "{}", stderr(output));
@@ -776,7 +793,7 @@ fn a_stalled_request_times_out_and_is_retried() {
         &server,
         &[
             "--github",
-            "octo/app",
+            "octo/app@main",
             "--github-timeout",
             "1s",
             "--format",
@@ -788,6 +805,7 @@ fn a_stalled_request_times_out_and_is_retried() {
         started.elapsed() < std::time::Duration::from_secs(5),
         "the timeout did not cut the stalled request short"
     );
+    assert_eq!(json(&output)["repositories"][0]["ref"], "main");
     let seen = server.seen();
     assert_eq!(seen[0].status, STALL);
     assert_eq!(seen[1].path, seen[0].path, "{seen:#?}");

@@ -9,6 +9,6 @@ pub mod sarif;
 pub mod table;
 
 pub use model::{
-    ErrorKind, Finding, PackSummary, Report, ReportRule, ScanError, Summary, SuppressedFinding,
-    Suppression,
+    ErrorKind, Finding, PackSummary, Report, ReportRule, ScanError, ScannedRepository, Summary,
+    SuppressedFinding, Suppression,
 };

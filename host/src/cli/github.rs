@@ -69,21 +69,9 @@ impl Remote {
         RemoteSource {
             names: self.specs.iter().map(ToString::to_string).collect(),
             fetch: Box::new(|matchers, options| {
-                let collected = self
-                    .runtime
+                self.runtime
                     .block_on(fetch_all(&self.client, &self.specs, matchers, options))
-                    .map_err(|e| e.to_string())?;
-                for (spec, root) in self.specs.iter().zip(&collected.roots) {
-                    let commit = root
-                        .root
-                        .to_string_lossy()
-                        .rsplit('@')
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                    eprintln!("note: {spec} is commit {commit}");
-                }
-                Ok(collected)
+                    .map_err(|e| e.to_string())
             }),
         }
     }

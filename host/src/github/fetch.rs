@@ -121,20 +121,49 @@ async fn resolve(client: &GithubClient, spec: &RepoSpec) -> Result<String, Githu
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn blob_ids_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            super::git_blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct BlobAnswer {
     content: String,
     encoding: String,
 }
 
-/// A blob by SHA, from the cache when seen before (blobs are immutable).
+/// Git's id of a blob: SHA-1 over `blob <length>\0` and the content.
+fn git_blob_id(bytes: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let mut hasher = Sha1::new();
+    hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
+    hasher.update(bytes);
+    hex::encode(hasher.finalize())
+}
+
+/// A blob by SHA, from the cache when seen before (blobs are immutable). Content is checked
+/// against its id both ways, so neither a damaged cache file nor a wrong answer is scanned as
+/// the file.
 async fn blob(
     client: &GithubClient,
     spec: &RepoSpec,
     entry: &TreeEntry,
 ) -> Result<Arc<[u8]>, GithubError> {
     if let Some(bytes) = client.cache().blob(&entry.sha) {
-        return Ok(bytes);
+        if git_blob_id(&bytes).eq_ignore_ascii_case(&entry.sha) {
+            return Ok(bytes);
+        }
+        tracing::warn!(
+            "cached blob {} does not match its id; fetching it again",
+            entry.sha
+        );
     }
     let path = format!(
         "/repos/{}/{}/git/blobs/{}",
@@ -161,6 +190,11 @@ async fn blob(
         .decode(compact)
         .map_err(|e| invalid(format!("invalid base64: {e}")))?
         .into();
+    if !git_blob_id(&bytes).eq_ignore_ascii_case(&entry.sha) {
+        return Err(invalid(
+            "the blob's content does not match its SHA".to_owned(),
+        ));
+    }
     client.cache().put_blob(&entry.sha, &bytes);
     Ok(bytes)
 }

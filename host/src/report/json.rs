@@ -29,5 +29,9 @@ pub fn to_value(report: &Report) -> Value {
     if report.show_suppressed {
         value["suppressed"] = json!(report.suppressed);
     }
+    // Only remote scans have it, so local reports keep their shape.
+    if !report.repositories.is_empty() {
+        value["repositories"] = json!(report.repositories);
+    }
     value
 }

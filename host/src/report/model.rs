@@ -278,6 +278,21 @@ pub struct Report {
     pub show_suppressed: bool,
     /// How many findings the `--baseline` file hid.
     pub baselined: usize,
+    /// Repositories read through the GitHub API, with the commit each ref resolved to.
+    pub repositories: Vec<ScannedRepository>,
+}
+
+/// A repository scanned through the GitHub API (`--github`), in the order named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScannedRepository {
+    /// `owner/repo`.
+    pub repository: String,
+    /// The ref as given; absent for the default branch.
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub git_ref: Option<String>,
+    /// The commit that was scanned.
+    pub commit: String,
 }
 
 impl Report {

@@ -81,6 +81,18 @@ pub fn render(report: &Report, color: Color) -> String {
         }
         out.push('\n');
     }
+    for repository in &report.repositories {
+        let _ = writeln!(
+            out,
+            "scanned {}{} at commit {}",
+            repository.repository,
+            repository
+                .git_ref
+                .as_deref()
+                .map_or_else(|| " (default branch)".to_owned(), |r| format!("@{r}")),
+            repository.commit
+        );
+    }
     out.push_str(&summary_line(report, paint));
     out.push('\n');
     out

@@ -67,6 +67,8 @@ pub struct Collected {
     pub errors: Vec<ScanError>,
     /// Files looked at (matched or not), to say what was searched when nothing matched.
     pub files_seen: usize,
+    /// Repositories fetched through the GitHub API and their commits.
+    pub repositories: Vec<crate::report::ScannedRepository>,
 }
 
 /// Collects the files under `paths` that any of `matchers` wants.

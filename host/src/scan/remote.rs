@@ -12,7 +12,7 @@ use crate::config::file::is_config_path;
 use crate::github::{
     FetchedRepo, GithubClient, GithubError, RepoError, RepoSpec, fetch_repository,
 };
-use crate::report::{ErrorKind, ScanError};
+use crate::report::{ErrorKind, ScanError, ScannedRepository};
 use crate::scan::collect::{
     CollectOptions, Collected, CollectedFile, CollectedRoot, RootOrigin, wanted_by,
 };
@@ -71,6 +71,11 @@ pub fn collect_fetched(repo: &FetchedRepo, matchers: &[PackMatcher], collected: 
     let root = format!("{}@{}", repo.spec.full_name(), repo.commit);
     let display = |path: &str| format!("{root}:{path}");
     collected.files_seen += repo.files_seen;
+    collected.repositories.push(ScannedRepository {
+        repository: repo.spec.full_name(),
+        git_ref: repo.spec.git_ref.clone(),
+        commit: repo.commit.clone(),
+    });
     for large in &repo.too_large {
         if wanted_by(matchers, &large.path).by_path.is_empty() {
             continue;

@@ -100,6 +100,7 @@ pub fn scan_with(
         collected.roots.extend(fetched.roots);
         collected.errors.extend(fetched.errors);
         collected.files_seen += fetched.files_seen;
+        report.repositories = fetched.repositories;
         searched.append(&mut remote.names);
     }
     report.errors.extend(collected.errors);
