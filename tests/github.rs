@@ -811,3 +811,57 @@ fn a_stalled_request_times_out_and_is_retried() {
     assert_eq!(seen[1].path, seen[0].path, "{seen:#?}");
     assert_eq!(seen[1].status, 200);
 }
+
+#[test]
+fn after_a_push_only_the_changed_files_are_fetched() {
+    let server = FakeGithub::start("", Auth::Open);
+    let mut files = app_files();
+    files.push((".github/workflows/release.yml", INJECTION));
+    let first = server.add_repo("octo/app", &files);
+    let output = scan(&server, &["--github", "octo/app@main", "--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    // The two workflows are identical, one blob: fetched once, scanned as both files.
+    assert_eq!(blob_requests(&server.seen()), 2, "{:#?}", server.seen());
+    assert_eq!(json(&output)["findings"].as_array().map(Vec::len), Some(2));
+    // A push changes one workflow: the branch moves to a new commit.
+    files[0].1 = "name: triage\non: issues\npermissions: {}\njobs: {}\n";
+    let second = server.add_repo("octo/app", &files);
+    assert_ne!(first, second);
+    server.clear();
+    let output = scan(&server, &["--github", "octo/app@main", "--format", "json"]);
+    assert_eq!(
+        code(&output),
+        1,
+        "release.yml still has FG-002: {}",
+        stderr(&output)
+    );
+    let report = json(&output);
+    assert_eq!(report["repositories"][0]["commit"], second.as_str());
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["ruleId"] == "FG-002")
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [format!("octo/app@{second}:.github/workflows/release.yml")]
+    );
+    let seen = server.seen();
+    // The conditional ref request misses (the ETag changed), the new commit's tree is listed,
+    // and of the blobs only the changed workflow is fetched.
+    let commits: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.path.contains("/commits/"))
+        .collect();
+    assert_eq!(commits.len(), 1);
+    assert!(commits[0].if_none_match.is_some() && commits[0].status == 200);
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.path.contains("/git/trees/"))
+            .count(),
+        1
+    );
+    assert_eq!(blob_requests(&seen), 1, "{seen:#?}");
+}

@@ -1,5 +1,6 @@
 //! One repository: ref → commit, commit → file list, wanted paths → blobs.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -60,7 +61,8 @@ pub async fn fetch_repository(
         too_large: Vec::new(),
         symlinks: Vec::new(),
     };
-    let mut fetches = JoinSet::new();
+    // Identical files (a workflow copied to another name) share a blob: fetch it once.
+    let mut paths_of: BTreeMap<&str, (&TreeEntry, Vec<String>)> = BTreeMap::new();
     for entry in entries.iter().filter(|e| wanted(&e.path)) {
         if entry.mode == "120000" {
             repo.symlinks.push(entry.path.clone());
@@ -73,26 +75,34 @@ pub async fn fetch_repository(
             });
             continue;
         }
+        paths_of
+            .entry(entry.sha.as_str())
+            .or_insert_with(|| (entry, Vec::new()))
+            .1
+            .push(entry.path.clone());
+    }
+    let mut fetches = JoinSet::new();
+    for (entry, paths) in paths_of.into_values() {
         let client = client.clone();
         let spec = spec.clone();
         let entry = entry.clone();
         fetches.spawn(async move {
             let bytes = blob(&client, &spec, &entry).await?;
-            Ok::<_, GithubError>(FetchedFile {
-                path: entry.path,
-                bytes,
-            })
+            Ok::<_, GithubError>((paths, bytes))
         });
     }
     while let Some(joined) = fetches.join_next().await {
-        let file = joined
+        let (paths, bytes) = joined
             .map_err(|e| GithubError::InvalidResponse {
                 endpoint: "git/blobs".to_owned(),
                 message: format!("fetch task failed: {e}"),
             })
             .and_then(|r| r)
             .map_err(with_spec)?;
-        repo.files.push(file);
+        repo.files.extend(paths.into_iter().map(|path| FetchedFile {
+            path,
+            bytes: Arc::clone(&bytes),
+        }));
     }
     repo.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(repo)
