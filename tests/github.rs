@@ -71,6 +71,9 @@ struct State {
     blobs: BTreeMap<String, String>,
     /// tree SHA → (entries: name, mode, type, sha, size).
     trees: BTreeMap<String, Vec<Entry>>,
+    /// Repositories answered with a 301 to this address prefix instead (old name → new URL
+    /// prefix, up to `/repos/`).
+    moved: BTreeMap<String, String>,
     /// Answers given instead of the real one, to the next requests, in order.
     faults: std::collections::VecDeque<Answer>,
     seen: Vec<Seen>,
@@ -104,6 +107,7 @@ impl FakeGithub {
             blobs: BTreeMap::new(),
             trees: BTreeMap::new(),
             faults: std::collections::VecDeque::new(),
+            moved: BTreeMap::new(),
             seen: Vec::new(),
         }));
         let shared = Arc::clone(&state);
@@ -254,6 +258,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             304 => "Not Modified",
             401 => "Unauthorized",
             403 => "Forbidden",
+            301 => "Moved Permanently",
             404 => "Not Found",
             429 => "Too Many Requests",
             _ => "Server Error",
@@ -323,6 +328,14 @@ fn answer(state: &State, target: &str, headers: &BTreeMap<String, String>) -> An
     let (Some(owner), Some(name), Some(tail)) = (parts.next(), parts.next(), parts.next()) else {
         return not_found;
     };
+    if let Some(to) = state.moved.get(&format!("{owner}/{name}")) {
+        let location = format!("{to}/{tail}");
+        return (
+            301,
+            vec![("location", location.clone())],
+            serde_json::json!({"message": "Moved Permanently", "url": location}).to_string(),
+        );
+    }
     let Some(repo) = state.repos.get(&format!("{owner}/{name}")) else {
         return not_found;
     };
@@ -864,4 +877,54 @@ fn after_a_push_only_the_changed_files_are_fetched() {
         1
     );
     assert_eq!(blob_requests(&seen), 1, "{seen:#?}");
+}
+
+#[test]
+fn a_renamed_repository_is_followed_but_never_to_another_host() {
+    let server = FakeGithub::start("/api/v3", Auth::Require(TOKEN.to_owned()));
+    let commit = server.add_repo("octo/app-renamed", &app_files());
+    let new_home = format!("{}/repos/octo/app-renamed", server.url);
+    server
+        .state
+        .lock()
+        .expect("state")
+        .moved
+        .insert("octo/app".to_owned(), new_home);
+    let output = support::sluice()
+        .env("GITHUB_TOKEN", TOKEN)
+        .args([
+            "scan",
+            "--github-api-url",
+            &server.url,
+            "--github",
+            "octo/app",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run sluice");
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(json(&output)["repositories"][0]["commit"], commit.as_str());
+    let seen = server.seen();
+    assert!(seen.iter().any(|s| s.status == 301), "{seen:#?}");
+    // The token went along to the new address, which is under the same API URL.
+    assert!(seen.iter().all(|s| s.status != 401), "{seen:#?}");
+
+    let elsewhere = FakeGithub::start("", Auth::Open);
+    elsewhere.state.lock().expect("state").moved.insert(
+        "octo/app".to_owned(),
+        "https://github.invalid/repos/octo/app".to_owned(),
+    );
+    let output = scan(&elsewhere, &["--github", "octo/app"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not followed"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        elsewhere.seen().len(),
+        1,
+        "the foreign address is never contacted"
+    );
 }

@@ -13,13 +13,16 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http::header::{ACCEPT, ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
+use http::header::{ACCEPT, ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH, LOCATION};
 use octocrab::Octocrab;
 use tokio::sync::Semaphore;
 
 use crate::github::cache::{Cache, Etagged, key};
 use crate::github::retry::{self, Retry, RetryPolicy, SECONDARY_DEFAULT};
 use crate::github::{GithubError, Token};
+
+/// Redirects followed for one request (a rename, then perhaps a transfer).
+const MAX_REDIRECTS: u32 = 3;
 
 /// github.com's REST API.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -179,20 +182,34 @@ impl GithubClient {
         if let Some(entry) = &cached {
             headers.insert(IF_NONE_MATCH, header_value(&entry.etag)?);
         }
-        let request = Request {
-            endpoint,
-            path,
-            request_key: &request_key,
-            conditional,
-            cached: cached.as_deref(),
-        };
+        let mut path = path.to_owned();
+        let mut redirects = 0;
         let mut attempts = 0;
         loop {
+            let request = Request {
+                endpoint,
+                path: &path,
+                request_key: &request_key,
+                conditional,
+                cached: cached.as_deref(),
+            };
             attempts += 1;
             let (error, retry) = match self.send(&request, headers.clone()).await {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
+            // A renamed or transferred repository answers 301 with its new address; follow it
+            // while it stays under the API URL, where the token belongs.
+            if let GithubError::Redirected { location } = &error
+                && redirects < MAX_REDIRECTS
+                && let Some(relative) = self.under_api_url(location)
+            {
+                tracing::info!("GET {path}: moved to {relative}");
+                redirects += 1;
+                attempts -= 1;
+                path = relative;
+                continue;
+            }
             let Some(wait) = self.inner.retry.wait(retry, attempts, retry::now()) else {
                 return Err(error);
             };
@@ -203,6 +220,12 @@ impl GithubClient {
             );
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// `location` as a path relative to the API URL, if it is under it.
+    fn under_api_url(&self, location: &str) -> Option<String> {
+        let rest = location.strip_prefix(self.inner.api_url.as_str())?;
+        rest.starts_with('/').then(|| rest.to_owned())
     }
 
     /// One attempt. A failure comes with what it allows.
@@ -262,6 +285,10 @@ impl GithubClient {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let etag = header(ETAG.as_str());
+        if matches!(status, 301 | 302 | 307 | 308) {
+            let location = header(LOCATION.as_str()).unwrap_or_default();
+            return Err((GithubError::Redirected { location }, Retry::Never));
+        }
         if status == 304
             && let Some(entry) = request.cached
         {

@@ -22,6 +22,10 @@ pub enum GithubError {
         endpoint: String,
         message: String,
     },
+    #[error(
+        "GitHub redirected to `{location}`, which is not under the API URL (or redirects too often); not followed"
+    )]
+    Redirected { location: String },
     #[error("cannot reach the GitHub API at {api_url}: {message}")]
     Transport { api_url: String, message: String },
     #[error("unexpected answer from {endpoint}: {message}")]
