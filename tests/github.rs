@@ -928,3 +928,70 @@ fn a_renamed_repository_is_followed_but_never_to_another_host() {
         "the foreign address is never contacted"
     );
 }
+
+#[test]
+fn configuration_and_inline_suppressions_in_the_repository_apply() {
+    let server = FakeGithub::start("", Auth::Open);
+    let suppressed = "name: label
+on: issues
+permissions: {}
+jobs:
+  label:
+    runs-on: ubuntu-latest
+    steps:
+      # sluice: ignore[FG-002] the title is only echoed
+      - run: echo \"${{ github.event.issue.title }}\"
+";
+    server.add_repo(
+        "octo/app",
+        &[
+            (".github/workflows/triage.yml", INJECTION),
+            (".github/workflows/label.yml", suppressed),
+            (
+                ".sluice.yml",
+                "rules:\n  FG-002:\n    ignore:\n      - \".github/workflows/triage.yml\"\n",
+            ),
+        ],
+    );
+    let output = scan(&server, &["--github", "octo/app", "--format", "json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["summary"]["configIgnored"], 1, "{report:#}");
+    assert_eq!(report["summary"]["suppressed"], 1, "{report:#}");
+
+    // A broken configuration names its place in the repository, like a local one.
+    let broken = FakeGithub::start("", Auth::Open);
+    broken.add_repo(
+        "octo/app",
+        &[
+            (".github/workflows/triage.yml", INJECTION),
+            (".sluice.yml", "rules:\n  FG-002:\n    disabel: true\n"),
+        ],
+    );
+    let output = scan(&broken, &["--github", "octo/app"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("octo/app@") && stderr(&output).contains(":.sluice.yml:3"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_repository_without_pipelines_is_nothing_to_scan_not_clean() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo(
+        "octo/docs",
+        &[("README.md", "# docs\n"), ("src/lib.rs", "\n")],
+    );
+    let output = scan(&server, &["--github", "octo/docs"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nothing to scan: 2 files under octo/docs"),
+        "{}",
+        stderr(&output)
+    );
+    // No blob was needed to know that.
+    assert_eq!(blob_requests(&server.seen()), 0);
+}
