@@ -16,6 +16,7 @@ use std::time::Duration;
 use http::header::{ACCEPT, ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH, LOCATION};
 use octocrab::Octocrab;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use crate::github::cache::{Cache, Etagged, key};
 use crate::github::retry::{self, Retry, RetryPolicy, SECONDARY_DEFAULT};
@@ -87,6 +88,8 @@ struct Inner {
     cache: Cache,
     stats: Stats,
     retry: RetryPolicy,
+    /// Set by a rate limit: no request of this client is sent before it.
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl fmt::Debug for GithubClient {
@@ -144,6 +147,7 @@ impl GithubClient {
                 cache,
                 stats,
                 retry: options.retry,
+                paused_until: Mutex::new(None),
             }),
         })
     }
@@ -214,11 +218,34 @@ impl GithubClient {
                 return Err(error);
             };
             self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+            if matches!(retry, Retry::After(_) | Retry::Reset(_)) {
+                // A rate limit is the account's, not this request's: every request of this
+                // client holds off, instead of each finding out with a 403 of its own (GitHub
+                // treats requests that keep coming during a secondary limit as abuse).
+                self.pause_all(wait);
+            }
             tracing::warn!(
                 "GET {path}: {error}; trying again in {:.1}s",
                 wait.as_secs_f64()
             );
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn paused_until(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        // Only an instant is behind the lock; a panic elsewhere leaves it valid.
+        self.inner
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Holds every request of this client back for `wait` from now (or longer, if already).
+    fn pause_all(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until();
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
         }
     }
 
@@ -236,6 +263,12 @@ impl GithubClient {
     ) -> Result<Answer, (GithubError, Retry)> {
         let stats = &self.inner.stats;
         let transport = |e: String| (self.transport(e), Retry::Backoff);
+        let paused_until = *self.paused_until();
+        if let Some(until) = paused_until
+            && until > Instant::now()
+        {
+            tokio::time::sleep_until(until).await;
+        }
         let response = {
             let _permit = self.inner.limit.acquire().await.map_err(|_| {
                 (
@@ -381,4 +414,104 @@ fn github_message(body: &str) -> String {
         .filter(|c| !c.is_control())
         .take(200)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+
+    /// When each request arrived, and its path.
+    type Arrivals = Arc<Mutex<Vec<(std::time::Instant, String)>>>;
+
+    /// A server that answers its first request with a secondary rate limit (`Retry-After: 1`)
+    /// and every other with a SHA, recording when each arrived.
+    fn limited_server() -> (String, Arrivals) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&arrivals);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(8) {
+                let Ok(stream) = stream else { continue };
+                let seen = Arc::clone(&seen);
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                    let mut writer = stream;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                        while reader.read_line(&mut line).unwrap_or(0) > 0
+                            && !line.ends_with("\r\n\r\n")
+                        {}
+                        let first = {
+                            let mut seen = seen.lock().expect("arrivals");
+                            seen.push((std::time::Instant::now(), path));
+                            seen.len() == 1
+                        };
+                        let (status, extra, body) = if first {
+                            (
+                                "403 Forbidden",
+                                "retry-after: 1\r\n",
+                                r#"{"message":"secondary rate limit"}"#.to_owned(),
+                            )
+                        } else {
+                            (
+                                "200 OK",
+                                "",
+                                "0123456789012345678901234567890123456789".to_owned(),
+                            )
+                        };
+                        let answer = format!(
+                            "HTTP/1.1 {status}\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+                            body.len()
+                        );
+                        if writer.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, arrivals)
+    }
+
+    #[test]
+    fn a_secondary_limit_holds_back_every_request_of_the_client() {
+        let (url, arrivals) = limited_server();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let client = GithubClient::new(GithubOptions {
+                api_url: url,
+                ..GithubOptions::default()
+            })
+            .expect("client");
+            let first = {
+                let client = client.clone();
+                tokio::spawn(async move { client.get("t", "/first", "text/plain", false).await })
+            };
+            // The second request starts while the first waits out its limit.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let second = client.get("t", "/second", "text/plain", false).await;
+            assert!(second.is_ok(), "{second:?}");
+            assert!(first.await.expect("task").is_ok());
+        });
+        let arrivals = arrivals.lock().expect("arrivals");
+        let limited_at = arrivals[0].0;
+        let second = arrivals
+            .iter()
+            .find(|(_, path)| path == "/second")
+            .expect("second request arrived");
+        assert!(
+            second.0.duration_since(limited_at) >= Duration::from_millis(900),
+            "the second request did not wait for the limit: {:?}",
+            second.0.duration_since(limited_at)
+        );
+    }
 }

@@ -23,3 +23,27 @@ pub use retry::RetryPolicy;
 pub use spec::RepoSpec;
 pub use token::Token;
 pub use tree::TreeEntry;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shareable<T: Clone + Send + Sync + 'static>(_: &T) {}
+    fn sendable<T: Send>(_: &T) {}
+
+    /// The operator drives many fetches from a multi-threaded runtime through one client.
+    #[test]
+    fn the_client_and_its_fetches_cross_threads() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let _inside = runtime.enter();
+        let client = GithubClient::new(GithubOptions::default()).expect("client");
+        shareable(&client);
+        let spec = RepoSpec::parse("octo/app").expect("valid");
+        // Built, never polled: only its type is checked.
+        let fetch = fetch_repository(&client, &spec, |_: &str| true, 1024);
+        sendable(&fetch);
+    }
+}
