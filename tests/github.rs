@@ -995,3 +995,19 @@ fn a_repository_without_pipelines_is_nothing_to_scan_not_clean() {
     // No blob was needed to know that.
     assert_eq!(blob_requests(&server.seen()), 0);
 }
+
+#[test]
+fn github_options_without_a_repository_are_a_usage_error() {
+    let output = support::run(&[
+        "scan",
+        "--github-token-file",
+        "token",
+        "examples/insecure-pipelines",
+    ]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(stderr(&output).contains("--github"), "{}", stderr(&output));
+    // Their defaults alone change nothing for a local scan.
+    let output = support::run(&["scan", "examples/insecure-pipelines", "--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(json(&output).get("repositories").is_none());
+}

@@ -189,22 +189,22 @@ pub struct GithubArgs {
     pub repos: Vec<String>,
 
     /// The GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
-    #[arg(long, value_name = "URL", default_value = sluice::github::DEFAULT_API_URL)]
+    #[arg(long, value_name = "URL", default_value = sluice::github::DEFAULT_API_URL, requires = "repos")]
     pub github_api_url: String,
 
     /// Read the GitHub token from FILE instead of GITHUB_TOKEN / GH_TOKEN.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "repos")]
     pub github_token_file: Option<PathBuf>,
 
     /// When GitHub's hourly rate limit is used up, wait up to DURATION for it to reset instead
     /// of failing (e.g. 15m). Secondary limits (Retry-After) and server errors are always
     /// retried a few times.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "repos")]
     pub github_wait: Option<Duration>,
 
     /// Give up on a GitHub request (connecting, or waiting for data) after DURATION; it is
     /// retried like a server error.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, requires = "repos")]
     pub github_timeout: Duration,
 }
 
