@@ -131,18 +131,6 @@ async fn resolve(client: &GithubClient, spec: &RepoSpec) -> Result<String, Githu
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn blob_ids_are_gits() {
-        // `printf 'hello\n' | git hash-object --stdin`
-        assert_eq!(
-            super::git_blob_id(b"hello\n"),
-            "ce013625030ba8dba906f756967f9e9ca394464a"
-        );
-    }
-}
-
 #[derive(Debug, Deserialize)]
 struct BlobAnswer {
     content: String,
@@ -207,4 +195,16 @@ async fn blob(
     }
     client.cache().put_blob(&entry.sha, &bytes);
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn blob_ids_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            super::git_blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
 }
