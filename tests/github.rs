@@ -1011,3 +1011,36 @@ fn github_options_without_a_repository_are_a_usage_error() {
     assert_eq!(code(&output), 1, "{}", stderr(&output));
     assert!(json(&output).get("repositories").is_none());
 }
+
+#[test]
+fn a_baseline_written_from_a_checkout_applies_to_the_remote_scan() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    // The same workflow on disk: fingerprints use the repository-relative path, not where the
+    // file was read from.
+    let checkout = support::repo(&[(".github/workflows/triage.yml", INJECTION)]);
+    let baseline = checkout.path().join("baseline.json");
+    let baseline = baseline.to_str().expect("UTF-8 path");
+    let local = support::run(&[
+        "scan",
+        "--write-baseline",
+        baseline,
+        checkout.path().to_str().expect("UTF-8 path"),
+    ]);
+    assert_eq!(code(&local), 1, "{}", stderr(&local));
+    let output = scan(
+        &server,
+        &[
+            "--github",
+            "octo/app",
+            "--baseline",
+            baseline,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["summary"]["baselined"], 1, "{report:#}");
+}
