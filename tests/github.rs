@@ -1044,3 +1044,40 @@ fn a_baseline_written_from_a_checkout_applies_to_the_remote_scan() {
     assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
     assert_eq!(report["summary"]["baselined"], 1, "{report:#}");
 }
+
+#[test]
+fn a_workflow_over_the_size_limit_is_an_error_and_is_not_fetched() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_repo("octo/app", &app_files());
+    let output = scan(
+        &server,
+        &[
+            "--github",
+            "octo/app",
+            "--max-file-size",
+            "150",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let report = json(&output);
+    let error = &report["errors"][0];
+    assert_eq!(error["kind"], "too-large", "{report:#}");
+    assert!(
+        error["path"]
+            .as_str()
+            .expect("path")
+            .ends_with(":.github/workflows/triage.yml"),
+        "{report:#}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("over the 150-byte limit"),
+        "{report:#}"
+    );
+    // Only deploy/service.yaml (about 100 bytes with the salt) was fetched.
+    assert_eq!(blob_requests(&server.seen()), 1);
+}

@@ -59,7 +59,7 @@ pub async fn fetch_all(
     let mut collected = Collected::default();
     for (_, repo) in &fetched {
         tracing::info!("{}: scanning commit {}", repo.spec, repo.commit);
-        collect_fetched(repo, &matchers, &mut collected);
+        collect_fetched(repo, &matchers, options, &mut collected);
     }
     Ok(collected)
 }
@@ -67,7 +67,12 @@ pub async fn fetch_all(
 /// The root of one fetched repository, with the same rules as a directory on disk: files a
 /// pack wants by path that cannot be read (too large, not UTF-8, a symbolic link) are errors;
 /// files only a content pattern might want are skipped quietly.
-pub fn collect_fetched(repo: &FetchedRepo, matchers: &[PackMatcher], collected: &mut Collected) {
+pub fn collect_fetched(
+    repo: &FetchedRepo,
+    matchers: &[PackMatcher],
+    options: &CollectOptions,
+    collected: &mut Collected,
+) {
     let root = format!("{}@{}", repo.spec.full_name(), repo.commit);
     let display = |path: &str| format!("{root}:{path}");
     collected.files_seen += repo.files_seen;
@@ -84,8 +89,8 @@ pub fn collect_fetched(repo: &FetchedRepo, matchers: &[PackMatcher], collected: 
             ScanError::new(
                 ErrorKind::TooLarge,
                 format!(
-                    "file is {} bytes, over the limit (raise it with --max-file-size)",
-                    large.size
+                    "file is {} bytes, over the {}-byte limit (raise it with --max-file-size)",
+                    large.size, options.max_file_size
                 ),
             )
             .path(display(&large.path)),
