@@ -499,8 +499,17 @@ fn a_warm_rescan_sends_only_conditional_requests() {
     let first = scan(&server, &["--github", "octo/app@main", "--format", "json"]);
     assert_eq!(code(&first), 1, "{}", stderr(&first));
     server.clear();
-    let second = scan(&server, &["--github", "octo/app@main", "--format", "json"]);
+    let second = scan(
+        &server,
+        &["-v", "--github", "octo/app@main", "--format", "json"],
+    );
     assert_eq!(code(&second), 1, "{}", stderr(&second));
+    // The counters the operator will export, as -v shows them.
+    assert!(
+        stderr(&second).contains("GitHub: 1 request (1 conditional, 1 not modified, 0 retried)"),
+        "{}",
+        stderr(&second)
+    );
     assert_eq!(json(&first)["findings"], json(&second)["findings"]);
     let seen = server.seen();
     assert!(!seen.is_empty());

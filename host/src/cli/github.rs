@@ -79,9 +79,10 @@ impl Remote {
     /// The request counts, for `-v`.
     pub fn log_stats(&self) {
         let stats = self.client.stats();
+        let requests = stats.requests.load(Ordering::Relaxed);
         tracing::info!(
-            "GitHub: {} requests ({} conditional, {} not modified, {} retried); rate limit remaining: {}",
-            stats.requests.load(Ordering::Relaxed),
+            "GitHub: {requests} request{} ({} conditional, {} not modified, {} retried); rate limit remaining: {}",
+            if requests == 1 { "" } else { "s" },
             stats.conditional.load(Ordering::Relaxed),
             stats.not_modified.load(Ordering::Relaxed),
             stats.retries.load(Ordering::Relaxed),
