@@ -5,10 +5,9 @@
 mod support;
 
 use std::fs;
-use std::path::Path;
 
 use serde_json::Value;
-use support::{code, json, repo, run, stderr};
+use support::{code, json, path_str, repo, run, stderr};
 
 const WORKFLOW: &str = ".github/workflows/t.yml";
 
@@ -55,10 +54,6 @@ jobs:
     steps:
       - run: echo \"${{ github.event.issue.body }}\"
 ";
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
 
 /// (repository path, rule id, fingerprint, start line) of every finding whose display path
 /// starts with `root`.

@@ -3,10 +3,9 @@
 mod support;
 
 use std::fs;
-use std::path::Path;
 
 use serde_json::Value;
-use support::{code, json, repo, run, stderr, stdout};
+use support::{code, json, path_str, repo, run, stderr, stdout};
 
 const EXAMPLE: &str = "examples/insecure-pipelines";
 /// Pipeline files in the example: four workflows and a local action, one pipeline for each
@@ -35,10 +34,6 @@ jobs:
     steps:
       - run: echo \"${{ github.event.issue.title }}\"
 ";
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
 
 fn rule_ids(report: &Value) -> Vec<String> {
     report["findings"]

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use sluice_pack_sdk::yaml::{self, Node, ScalarStyle};
-use support::{code, json, repo, repo_root, run, stderr, stdout};
+use support::{code, json, path_str, repo, repo_root, run, stderr, stdout};
 
 /// A workflow with two script injections (FG-002 on lines 10 and 13, high) and an unpinned
 /// action (FG-003 on line 9, low).
@@ -29,10 +29,6 @@ jobs:
 
 const TRIAGE: &str = ".github/workflows/triage.yml";
 const LEGACY: &str = ".github/workflows/legacy-triage.yml";
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
 
 /// (rule id, repository path, start line) of every finding, in report order.
 fn findings(report: &Value) -> Vec<(String, String, u64)> {

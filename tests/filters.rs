@@ -3,10 +3,8 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::Value;
-use support::{code, json, repo, run, stderr};
+use support::{code, json, path_str, repo, run, stderr};
 
 const EXAMPLE: &str = "examples/insecure-pipelines";
 
@@ -25,10 +23,6 @@ jobs:
           echo start
           echo \"${{ github.event.issue.body }}\"
 ";
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
 
 fn scan_json(args: &[&str]) -> Value {
     let mut all = vec!["scan", "--format", "json", "--fail-on", "never"];

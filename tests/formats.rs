@@ -2,10 +2,8 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::Value;
-use support::{code, json, repo, run, stdout};
+use support::{code, json, path_str, repo, run, stdout};
 
 const EXAMPLE: &str = "examples/insecure-pipelines";
 
@@ -22,10 +20,6 @@ jobs:
         run: echo \"${{ github.event.issue.title }}\"
       - uses: docker/setup-buildx-action@v3
 ";
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
 
 #[test]
 fn github_prints_one_escaped_workflow_command_per_finding_and_error() {

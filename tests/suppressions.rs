@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{code, json, repo, run, stderr, stdout};
+use support::{code, json, path_str, repo, run, stderr, stdout};
 
 const WORKFLOW: &str = ".github/workflows/t.yml";
 
@@ -38,10 +38,6 @@ jobs:
       - uses: docker/setup-buildx-action@v3
       - run: make
 ";
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
-}
 
 fn rule_ids(findings: &Value) -> Vec<String> {
     findings

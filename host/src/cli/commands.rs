@@ -40,13 +40,15 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
         config: config_source(&args.triage),
     };
     let filter = finding_filter(&args.triage);
-    let known_rules: Vec<&str> = registry
+    // Every rule a loaded pack declares: what `--rule`, `--skip-rule` and ignore comments may name.
+    let known_rules: BTreeSet<String> = registry
         .packs()
         .iter()
         .filter_map(|pack| pack.usable())
-        .flat_map(|info| info.rules.iter().map(|rule| rule.id.as_str()))
+        .flat_map(|info| info.rules.iter().map(|rule| rule.id.clone()))
         .collect();
-    if let Err(error) = filter.check_rules(&known_rules) {
+    let known_ids: Vec<&str> = known_rules.iter().map(String::as_str).collect();
+    if let Err(error) = filter.check_rules(&known_ids) {
         eprintln!("error: {error}");
         return Ok(exit::ERROR);
     }
@@ -80,12 +82,6 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     };
     // Triage, in the documented order: inline suppressions, then the baseline, then filters.
     if !args.no_ignores {
-        let known_rules: BTreeSet<String> = registry
-            .packs()
-            .iter()
-            .filter_map(|pack| pack.info.as_ref().ok())
-            .flat_map(|info| info.rules.iter().map(|rule| rule.id.clone()))
-            .collect();
         for warning in suppress::apply(&mut report, &known_rules) {
             eprintln!("warning: {warning}");
         }

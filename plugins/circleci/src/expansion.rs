@@ -327,7 +327,7 @@ impl<'c, 'a> Walker<'c, 'a> {
 
     fn invoke(
         &mut self,
-        name: crate::text::Text<'a>,
+        name: crate::Text<'a>,
         args: Option<&'a Node>,
         scope: usize,
         env: &Rc<Env>,

@@ -15,7 +15,7 @@ pub mod model;
 pub mod rules;
 pub mod sources;
 pub mod taint;
-pub mod text;
+pub use sluice_pack_sdk::yaml::Text;
 
 use sluice_pack_sdk::yaml;
 use sluice_pack_sdk::{Pack, PackInfo, ScanOutput, ScanRequest};

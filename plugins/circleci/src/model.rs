@@ -11,7 +11,7 @@ pub mod workflows;
 
 use sluice_pack_sdk::yaml::{Node, Value};
 
-use crate::text::Text;
+use crate::Text;
 pub use params::ParamDecl;
 pub use steps::{Run, Step};
 pub use workflows::{Workflow, WorkflowJob};

@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use crate::{Confidence, Severity};
+
 /// How an image reference is (not) pinned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImagePin {
@@ -60,6 +62,45 @@ pub fn classify(
         }
         None => (ImagePin::NoTag, None),
     }
+}
+
+/// How bad an unpinned image is, for rules that share the wording "image `x` of the … {problem}":
+/// a tag is Medium (High for `moving_aliases`, tags a publisher moves on every release), `latest`
+/// or no tag High; any run-time expression in the reference makes it Medium/Medium. `None` for a
+/// digest or a reference decided at run time.
+pub fn unpinned_verdict(
+    reference: &str,
+    expressions: impl Fn(&str) -> Vec<Range<usize>>,
+    moving_aliases: &[&str],
+) -> Option<(Severity, Confidence, String)> {
+    let (pin, tag) = classify(reference, &expressions);
+    let (severity, problem) = match pin {
+        ImagePin::Digest | ImagePin::Unknown => return None,
+        ImagePin::Tag if tag.is_some_and(|t| moving_aliases.contains(&t)) => (
+            Severity::High,
+            format!(
+                "uses the tag `{}`, an alias that moves with every release",
+                tag.unwrap_or("")
+            ),
+        ),
+        ImagePin::Tag => (
+            Severity::Medium,
+            format!("uses the tag `{}`, which can be moved", tag.unwrap_or("")),
+        ),
+        ImagePin::Latest => (
+            Severity::High,
+            "uses the `latest` tag, which moves with every push".to_owned(),
+        ),
+        ImagePin::NoTag => (
+            Severity::High,
+            "has neither tag nor digest (implicitly `latest`)".to_owned(),
+        ),
+    };
+    Some(if expressions(reference).is_empty() {
+        (severity, Confidence::High, problem)
+    } else {
+        (Severity::Medium, Confidence::Medium, problem)
+    })
 }
 
 /// `user:password@registry/image:tag` → `registry/image:tag`: credentials are reported by

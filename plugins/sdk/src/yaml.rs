@@ -29,9 +29,11 @@ mod route;
 mod scalar;
 #[cfg(test)]
 mod tests;
+mod text;
 
 pub use enclosing::{enclosing_block, link_enclosing_blocks};
 pub use route::{Route, RouteSegment};
+pub use text::Text;
 
 /// Parses every document of a YAML stream with the default [`Limits`].
 ///

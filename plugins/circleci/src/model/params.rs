@@ -2,7 +2,7 @@
 
 use sluice_pack_sdk::yaml::Node;
 
-use crate::text::Text;
+use crate::Text;
 
 /// One declared parameter.
 #[derive(Debug, Clone, Copy)]

@@ -2,7 +2,7 @@
 
 use sluice_pack_sdk::yaml::{Node, Value};
 
-use crate::text::Text;
+use crate::Text;
 
 /// One step.
 #[derive(Debug, Clone)]

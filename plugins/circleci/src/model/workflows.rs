@@ -3,7 +3,7 @@
 use sluice_pack_sdk::yaml::{Node, Value};
 
 use super::steps::{self, Step};
-use crate::text::Text;
+use crate::Text;
 
 /// One workflow.
 #[derive(Debug, Clone)]

@@ -4,9 +4,9 @@ use sluice_pack_sdk::yaml::Node;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::{FileContext, apply_gates};
+use crate::Text;
 use crate::expansion::JobInstance;
 use crate::model::{Config, Environment};
-use crate::text::Text;
 
 pub const META: RuleMeta = RuleMeta {
     id: "CC-009",

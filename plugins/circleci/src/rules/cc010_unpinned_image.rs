@@ -1,11 +1,11 @@
 //! CC-010: Docker images of jobs and executors not pinned by digest.
 
-use sluice_pack_sdk::image::{self, ImagePin, without_credentials};
+use sluice_pack_sdk::image::{self, without_credentials};
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
 use super::FileContext;
+use crate::Text;
 use crate::expressions::image_expressions;
-use crate::text::Text;
 
 pub const META: RuleMeta = RuleMeta {
     id: "CC-010",
@@ -59,35 +59,11 @@ fn report(
     findings: &mut Vec<Finding>,
 ) {
     let reference = without_credentials(image.value.trim());
-    let (pin, tag) = image::classify(reference, image_expressions);
-    let dynamic = !image_expressions(reference).is_empty();
-    let (severity, problem) = match pin {
-        ImagePin::Digest | ImagePin::Unknown => return,
-        // CircleCI's convenience images publish `current` and `edge` as moving aliases.
-        ImagePin::Tag if matches!(tag, Some("current" | "edge")) => (
-            Severity::High,
-            format!(
-                "uses the tag `{}`, an alias that moves with every release",
-                tag.unwrap_or("")
-            ),
-        ),
-        ImagePin::Tag => (
-            Severity::Medium,
-            format!("uses the tag `{}`, which can be moved", tag.unwrap_or("")),
-        ),
-        ImagePin::Latest => (
-            Severity::High,
-            "uses the `latest` tag, which moves with every push".to_owned(),
-        ),
-        ImagePin::NoTag => (
-            Severity::High,
-            "has neither tag nor digest (implicitly `latest`)".to_owned(),
-        ),
-    };
-    let (severity, confidence) = if dynamic {
-        (Severity::Medium, Confidence::Medium)
-    } else {
-        (severity, Confidence::High)
+    // CircleCI's convenience images publish `current` and `edge` as moving aliases.
+    let Some((severity, confidence, problem)) =
+        image::unpinned_verdict(reference, image_expressions, &["current", "edge"])
+    else {
+        return;
     };
     findings.push(
         Finding::new(&META, file.path, image.span())

@@ -1,7 +1,7 @@
 //! FG-029: job containers, service containers and Docker action images without a digest.
 
 use sluice_pack_sdk::expr;
-use sluice_pack_sdk::image::{self, ImagePin, without_credentials};
+use sluice_pack_sdk::image::{self, without_credentials};
 use sluice_pack_sdk::yaml::Node;
 use sluice_pack_sdk::{Confidence, Finding, RuleMeta, Severity};
 
@@ -90,27 +90,10 @@ fn report(
     let Some(image) = image else { return };
     let written = image.value.trim();
     let reference = without_credentials(written);
-    let (pin, tag) = image::classify(reference, expressions);
-    let dynamic = reference.contains("${{");
-    let (severity, problem) = match pin {
-        ImagePin::Digest | ImagePin::Unknown => return,
-        ImagePin::Tag => (
-            Severity::Medium,
-            format!("uses the tag `{}`, which can be moved", tag.unwrap_or("")),
-        ),
-        ImagePin::Latest => (
-            Severity::High,
-            "uses the `latest` tag, which moves with every push".to_owned(),
-        ),
-        ImagePin::NoTag => (
-            Severity::High,
-            "has neither tag nor digest (implicitly `latest`)".to_owned(),
-        ),
-    };
-    let (severity, confidence) = if dynamic {
-        (Severity::Medium, Confidence::Medium)
-    } else {
-        (severity, Confidence::High)
+    let Some((severity, confidence, problem)) =
+        image::unpinned_verdict(reference, expressions, &[])
+    else {
+        return;
     };
     let mut finding = Finding::new(&META, file.path, image.span())
         .severity(severity)

@@ -1,10 +1,11 @@
-//! A scalar value that remembers where it came from.
+//! A scalar value that remembers where it came from: what typed pack models hold instead of
+//! bare strings, so every rule can point at the exact node or substring.
 
 use std::fmt;
 use std::ops::Range;
 
-use sluice_pack_sdk::Span;
-use sluice_pack_sdk::yaml::{Node, Route};
+use super::{Node, Route};
+use crate::types::Span;
 
 /// A scalar's text together with its node, for spans and routes.
 #[derive(Clone, Copy)]
@@ -27,8 +28,8 @@ impl<'a> Text<'a> {
         &self.node.route
     }
 
-    /// The exact source span of a byte range of [`Text::value`]; the whole value's span if the
-    /// range cannot be mapped.
+    /// The exact source span of a byte range of [`Text::value`], correct inside block
+    /// scalars; the whole value's span if the range cannot be mapped (folded scalars, escapes).
     pub fn span_of(&self, range: Range<usize>) -> Span {
         self.node.span_of(range).unwrap_or(self.node.span)
     }
@@ -37,5 +38,11 @@ impl<'a> Text<'a> {
 impl fmt::Debug for Text<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?} at {}", self.value, self.node.route)
+    }
+}
+
+impl PartialEq<str> for Text<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.value == other
     }
 }
