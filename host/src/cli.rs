@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod crds;
 mod github;
 mod units;
 
@@ -39,6 +40,7 @@ pub fn main() -> ExitCode {
         Command::Packs(args) => commands::packs(args),
         Command::Rules(args) => commands::rules(args),
         Command::Explain(args) => commands::explain(args),
+        Command::Crds(args) => crds::crds(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

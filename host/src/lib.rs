@@ -2,6 +2,7 @@
 //! credentials. The rules live in sandboxed WebAssembly rule packs; this crate is the host:
 //! it collects files, runs packs and renders reports.
 
+pub mod api;
 pub mod config;
 pub mod github;
 pub mod pack;

@@ -39,6 +39,16 @@ pub enum Command {
     /// Print a rule's documentation: what it detects, why it matters, how to fix and
     /// suppress it.
     Explain(ExplainArgs),
+    /// Print the operator's CustomResourceDefinitions as YAML, or write one file per CRD.
+    Crds(CrdsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CrdsArgs {
+    /// Write `<plural>.<group>.yaml` files into DIR instead of printing one multi-document
+    /// stream (the repository's `crds/` is generated this way).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
