@@ -186,7 +186,7 @@ fn schema_validation_keywords() {
         for max in ["maxCritical", "maxHigh", "maxMedium"] {
             let field = &spec["thresholds"]["properties"][max];
             assert_eq!(field["type"], "integer", "{name} {max}");
-            assert_eq!(field["minimum"], 0, "{name} {max}");
+            assert_eq!(field["minimum"].as_f64(), Some(0.0), "{name} {max}");
         }
         let duration = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$";
         assert_eq!(spec["evaluationInterval"]["pattern"], duration, "{name}");
