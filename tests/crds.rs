@@ -329,7 +329,8 @@ fn examples_deserialize_into_the_types() {
 #[test]
 fn invalid_policies_are_rejected() {
     let validator = validator(POLICIES);
-    let cases: [(&str, fn(&mut Value)); 9] = [
+    type Mutation = fn(&mut Value);
+    let cases: [(&str, Mutation); 9] = [
         ("/spec/thresholds/maxCritical", |p| {
             p["spec"]["thresholds"]["maxCritical"] = json!(-1)
         }),

@@ -15,6 +15,8 @@ pub const CONDITION_SCANNED: &str = "Scanned";
 pub const CONDITION_SCAN_FAILED: &str = "ScanFailed";
 
 /// The subject a report is about. Written by the operator when it creates the report.
+// Several printer columns share a `type_`: clippy reads the macro's arguments as repeated attributes.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
     group = "sluice.dev",
