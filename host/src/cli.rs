@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod crds;
 mod github;
+mod operator;
 mod units;
 
 use std::process::ExitCode;
@@ -34,13 +35,17 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    init_tracing(cli.verbose);
+    match &cli.command {
+        Command::Operator(args) => operator::init_tracing(args.log_format, cli.verbose),
+        _ => init_tracing(cli.verbose),
+    }
     let outcome = match &cli.command {
         Command::Scan(args) => commands::scan(args),
         Command::Packs(args) => commands::packs(args),
         Command::Rules(args) => commands::rules(args),
         Command::Explain(args) => commands::explain(args),
         Command::Crds(args) => crds::crds(args),
+        Command::Operator(args) => operator::operator(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod github;
+pub mod operator;
 pub mod pack;
 pub mod report;
 pub mod scan;

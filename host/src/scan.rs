@@ -9,4 +9,4 @@ pub mod run;
 pub use collect::{CollectOptions, Collected, CollectedFile};
 pub use filter::FindingFilter;
 pub use matcher::PackMatcher;
-pub use run::{RemoteSource, ScanOptions, scan, scan_with};
+pub use run::{RemoteSource, ScanOptions, ScanSetupError, scan, scan_with};

@@ -41,6 +41,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the operator's CustomResourceDefinitions as YAML, or write one file per CRD.
     Crds(CrdsArgs),
+    /// Run the Kubernetes operator: keep a PipelineSecurityReport for every Argo CD
+    /// Application, Flux source and Tekton Pipeline in the cluster.
+    Operator(Box<crate::cli::operator::OperatorArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -252,7 +252,7 @@ fn finding_filter(args: &TriageArgs) -> FindingFilter {
 }
 
 /// The engine and every pack: built-ins first, then `--pack` files in the order given.
-fn registry(args: &PackArgs) -> anyhow::Result<PackRegistry> {
+pub fn registry(args: &PackArgs) -> anyhow::Result<PackRegistry> {
     let cache = if args.no_cache {
         None
     } else {

@@ -94,7 +94,12 @@ impl Remote {
 /// `--github-token-file`, else `GITHUB_TOKEN`, else `GH_TOKEN`. Messages name the file or the
 /// variable, never the value.
 fn token(args: &GithubArgs) -> anyhow::Result<Option<Token>> {
-    if let Some(path) = &args.github_token_file {
+    token_from(args.github_token_file.as_deref())
+}
+
+/// The token from `file`, else `GITHUB_TOKEN`, else `GH_TOKEN` (shared with the operator).
+pub fn token_from(file: Option<&std::path::Path>) -> anyhow::Result<Option<Token>> {
+    if let Some(path) = file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the GitHub token file {}", path.display()))?;
         return Token::new(&text)

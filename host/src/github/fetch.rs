@@ -110,6 +110,10 @@ pub async fn fetch_repository(
 
 /// The commit SHA of the ref (the default branch's `HEAD` when none is given). The request is
 /// conditional: on an unchanged branch GitHub answers 304, which costs no rate limit.
+pub async fn resolve_commit(client: &GithubClient, spec: &RepoSpec) -> Result<String, GithubError> {
+    resolve(client, spec).await
+}
+
 async fn resolve(client: &GithubClient, spec: &RepoSpec) -> Result<String, GithubError> {
     let git_ref = spec
         .git_ref

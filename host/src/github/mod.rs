@@ -18,7 +18,7 @@ mod tree;
 
 pub use client::{DEFAULT_API_URL, GithubClient, GithubOptions, Stats};
 pub use error::{GithubError, RepoError};
-pub use fetch::{FetchedFile, FetchedRepo, LargeFile, fetch_repository};
+pub use fetch::{FetchedFile, FetchedRepo, LargeFile, fetch_repository, resolve_commit};
 pub use retry::RetryPolicy;
 pub use spec::RepoSpec;
 pub use token::Token;

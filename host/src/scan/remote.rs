@@ -35,8 +35,7 @@ pub async fn fetch_all(
         let matchers = Arc::clone(&matchers);
         let max_size = options.max_file_size;
         fetches.spawn(async move {
-            let wanted =
-                |path: &str| is_config_path(path) || !wanted_by(&matchers, path).is_empty();
+            let wanted = |path: &str| wants_path(&matchers, path);
             (
                 index,
                 fetch_repository(&client, &spec, wanted, max_size).await,
@@ -62,6 +61,11 @@ pub async fn fetch_all(
         collect_fetched(repo, &matchers, options, &mut collected);
     }
     Ok(collected)
+}
+
+/// Does some pack (or the configuration loader) read `path`? Decides which blobs are fetched.
+pub fn wants_path(matchers: &[PackMatcher], path: &str) -> bool {
+    is_config_path(path) || !wanted_by(matchers, path).is_empty()
 }
 
 /// The root of one fetched repository, with the same rules as a directory on disk: files a

@@ -1,0 +1,29 @@
+//! `sluice operator`: keeps a `PipelineSecurityReport` for every Argo CD Application, Flux
+//! source and Tekton Pipeline in the cluster (DESIGN §8).
+//!
+//! The flow of one subject: [`kinds_manager`] runs a controller per installed kind →
+//! [`reconcile`] → [`evaluation`] ([`resolve`] the repository and revision, [`scanner`] with the
+//! CLI's scan engine and GitHub module, [`evaluate`] the state) → [`status`] →
+//! [`report_writer`] (only when something changed) → Events and [`metrics`].
+
+pub mod context;
+pub mod correlate;
+pub mod evaluate;
+pub mod evaluation;
+pub mod kinds;
+pub mod kinds_manager;
+pub mod leader;
+pub mod metrics;
+pub mod naming;
+pub mod reconcile;
+pub mod repo_url;
+pub mod report_writer;
+pub mod resolve;
+pub mod run;
+pub mod scanner;
+pub mod serve;
+pub mod status;
+
+pub use context::{EnforcementMode, OperatorSettings};
+pub use run::{OperatorConfig, OperatorError, OperatorHandle, start};
+pub use scanner::Scanner;
