@@ -690,12 +690,12 @@ const APP_KEY: &str = "tests/fixtures/github-app/test-app-key.pem";
 const APP_ID: u64 = 4242;
 const INSTALLATION_TOKEN: &str = "ghs_fakeInstallationTokenNeverPrinted01";
 
-/// A server that only answers a GitHub App installation (App 4242, installation 77).
-fn app_server() -> FakeGithub {
-    let public_pem = std::fs::read(
-        support::repo_root().join("tests/fixtures/github-app/test-app-key.pub.pem"),
-    )
-    .expect("the test App's public key is committed");
+/// A server that only answers a GitHub App installation (App 4242, installation 77) whose
+/// tokens are valid for `lifetime_secs`.
+fn app_server_with(lifetime_secs: u64) -> FakeGithub {
+    let public_pem =
+        std::fs::read(support::repo_root().join("tests/fixtures/github-app/test-app-key.pub.pem"))
+            .expect("the test App's public key is committed");
     FakeGithub::start(
         "",
         Auth::App(AppAuth {
@@ -703,8 +703,13 @@ fn app_server() -> FakeGithub {
             installation_id: 77,
             public_pem,
             token: INSTALLATION_TOKEN.to_owned(),
+            lifetime_secs,
         }),
     )
+}
+
+fn app_server() -> FakeGithub {
+    app_server_with(3600)
 }
 
 fn app_args(installation: &str) -> Vec<String> {
@@ -728,8 +733,16 @@ fn a_github_app_buys_one_installation_token_for_the_whole_scan_and_never_prints_
     let second = server.add_repo("octo/other", &app_files());
     let mut args = app_args("77");
     args.extend(
-        ["-vv", "--github", "octo/app", "--github", "octo/other", "--format", "json"]
-            .map(str::to_owned),
+        [
+            "-vv",
+            "--github",
+            "octo/app",
+            "--github",
+            "octo/other",
+            "--format",
+            "json",
+        ]
+        .map(str::to_owned),
     );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = scan(&server, &args);
@@ -775,6 +788,24 @@ fn a_github_app_buys_one_installation_token_for_the_whole_scan_and_never_prints_
 }
 
 #[test]
+fn an_installation_token_about_to_expire_is_renewed_before_use() {
+    // Two minutes left is inside the five-minute margin: every request buys a fresh token.
+    let server = app_server_with(120);
+    server.add_repo("octo/app", &app_files());
+    let mut args = app_args("77");
+    args.extend(["--github", "octo/app", "--format", "json"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = scan(&server, &args);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let seen = server.seen();
+    let (exchanges, requests): (Vec<&Seen>, Vec<&Seen>) = seen
+        .iter()
+        .partition(|s| s.path.ends_with("/access_tokens"));
+    assert!(!requests.is_empty());
+    assert_eq!(exchanges.len(), requests.len(), "{seen:#?}");
+}
+
+#[test]
 fn rejected_or_unusable_app_credentials_are_clear_errors() {
     let server = app_server();
     server.add_repo("octo/app", &app_files());
@@ -791,7 +822,10 @@ fn rejected_or_unusable_app_credentials_are_clear_errors() {
     );
     assert!(!stdout(&output).contains("no findings"));
     assert!(
-        server.seen().iter().all(|s| s.path.ends_with("/access_tokens")),
+        server
+            .seen()
+            .iter()
+            .all(|s| s.path.ends_with("/access_tokens")),
         "no repository request without a token: {:#?}",
         server.seen()
     );
@@ -902,7 +936,10 @@ fn an_organisation_is_listed_page_by_page_without_its_archived_repositories() {
         ["octo/a", "octo/b", "octo/d", "octo/e"]
     );
     assert_eq!(report["repositories"][2]["commit"], commits[2].as_str());
-    assert!(report["repositories"][0].get("ref").is_none(), "default branch");
+    assert!(
+        report["repositories"][0].get("ref").is_none(),
+        "default branch"
+    );
     assert_eq!(
         report["findings"]
             .as_array()
@@ -944,7 +981,10 @@ fn an_organisation_is_listed_page_by_page_without_its_archived_repositories() {
             .all(|s| s.if_none_match.is_some() && s.status == 304),
         "{seen:#?}"
     );
-    assert_eq!(seen.iter().filter(|s| s.path.starts_with("/orgs/")).count(), 3);
+    assert_eq!(
+        seen.iter().filter(|s| s.path.starts_with("/orgs/")).count(),
+        3
+    );
 }
 
 #[test]
@@ -1005,8 +1045,9 @@ fn an_organisation_with_nothing_to_scan_is_a_usage_error() {
     let output = scan(&server, &["--github-org", "attic"]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     assert!(
-        stderr(&output)
-            .contains("organisation attic has no repository to scan (1 archived repository skipped)"),
+        stderr(&output).contains(
+            "organisation attic has no repository to scan (1 archived repository skipped)"
+        ),
         "{}",
         stderr(&output)
     );
@@ -1047,8 +1088,15 @@ fn a_warm_rescan_runs_no_pack_until_the_commit_or_a_pack_option_changes() {
         scan(
             &server,
             &[
-                "-v", "--pack", options_pack, "--config", config, "--github", "octo/app",
-                "--format", "json",
+                "-v",
+                "--pack",
+                options_pack,
+                "--config",
+                config,
+                "--github",
+                "octo/app",
+                "--format",
+                "json",
             ],
         )
     };

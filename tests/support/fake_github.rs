@@ -52,6 +52,8 @@ pub struct AppAuth {
     pub public_pem: Vec<u8>,
     /// The installation token handed out.
     pub token: String,
+    /// How long a token is valid (GitHub: an hour).
+    pub lifetime_secs: u64,
 }
 
 #[derive(Debug)]
@@ -318,12 +320,7 @@ pub type Answer = (u16, Vec<(&'static str, String)>, String);
 /// A fault "status": read the request, then answer nothing for five seconds.
 pub const STALL: u16 = 0;
 
-fn answer(
-    state: &State,
-    method: &str,
-    target: &str,
-    headers: &BTreeMap<String, String>,
-) -> Answer {
+fn answer(state: &State, method: &str, target: &str, headers: &BTreeMap<String, String>) -> Answer {
     let not_found = (
         404,
         Vec::new(),
@@ -361,7 +358,7 @@ fn answer(
                     .duration_since(std::time::UNIX_EPOCH)
                     .expect("clock after 1970")
                     .as_secs()
-                    + 3600;
+                    + app.lifetime_secs;
                 let body = serde_json::json!({
                     "token": app.token,
                     "expires_at": utc(expires),
@@ -525,7 +522,10 @@ fn org_page(state: &State, listing: &str, headers: &BTreeMap<String, String>) ->
         .collect();
     let body = serde_json::Value::Array(items).to_string();
     let etag = format!("\"o-{}\"", hex::encode(Sha256::digest(body.as_bytes())));
-    let mut extra = vec![("etag", etag.clone()), ("x-ratelimit-remaining", "4900".to_owned())];
+    let mut extra = vec![
+        ("etag", etag.clone()),
+        ("x-ratelimit-remaining", "4900".to_owned()),
+    ];
     if start + state.page_size < repos.len() {
         extra.push((
             "link",

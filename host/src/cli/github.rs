@@ -85,20 +85,19 @@ impl Remote {
         RemoteSource {
             names,
             fetch: Box::new(|matchers, options| {
-                self.runtime
-                    .block_on(async {
-                        let targets = resolve_targets(&self.client, &self.specs, &self.orgs)
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        let bar = progress_bar(!self.orgs.is_empty(), targets.len());
-                        let progress = |done: usize, _total: usize| {
-                            bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
-                        };
-                        let fetched =
-                            fetch_all(&self.client, &targets, matchers, options, &progress).await;
-                        bar.finish_and_clear();
-                        fetched.map_err(|e| e.to_string())
-                    })
+                self.runtime.block_on(async {
+                    let targets = resolve_targets(&self.client, &self.specs, &self.orgs)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let bar = progress_bar(!self.orgs.is_empty(), targets.len());
+                    let progress = |done: usize, _total: usize| {
+                        bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
+                    };
+                    let fetched =
+                        fetch_all(&self.client, &targets, matchers, options, &progress).await;
+                    bar.finish_and_clear();
+                    fetched.map_err(|e| e.to_string())
+                })
             }),
         }
     }

@@ -80,10 +80,11 @@ impl GithubAuth {
                 installation_id: app.installation_id,
             }),
             (Some(path), None) => {
-                let text = std::fs::read_to_string(path).map_err(|source| AuthError::TokenFile {
-                    path: path.to_owned(),
-                    source,
-                })?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| AuthError::TokenFile {
+                        path: path.to_owned(),
+                        source,
+                    })?;
                 Token::new(&text)
                     .map(GithubAuth::Token)
                     .ok_or_else(|| AuthError::EmptyTokenFile {
@@ -207,7 +208,10 @@ mod tests {
         let path = fixture("test-app-key.pub.pem");
         let error = AppKey::from_file(&path).expect_err("a public key cannot sign");
         assert!(matches!(error, AuthError::NotRsaKey { .. }), "{error}");
-        assert!(error.to_string().contains("test-app-key.pub.pem"), "{error}");
+        assert!(
+            error.to_string().contains("test-app-key.pub.pem"),
+            "{error}"
+        );
     }
 
     #[test]

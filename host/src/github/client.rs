@@ -19,8 +19,8 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::github::cache::{Cache, Etagged, key};
-use crate::github::retry::{self, Retry, RetryPolicy, SECONDARY_DEFAULT};
 use crate::github::installation::Installation;
+use crate::github::retry::{self, Retry, RetryPolicy, SECONDARY_DEFAULT};
 use crate::github::{GithubAuth, GithubError};
 
 /// Redirects followed for one request (a rename, then perhaps a transfer).
@@ -426,13 +426,17 @@ impl GithubClient {
         let stats = &self.inner.stats;
         let octocrab = &self.inner.octocrab;
         let response = {
-            let _permit =
-                self.inner.limit.acquire().await.map_err(|_| {
-                    self.transport("the request limiter was closed".to_owned())
-                })?;
+            let _permit = self
+                .inner
+                .limit
+                .acquire()
+                .await
+                .map_err(|_| self.transport("the request limiter was closed".to_owned()))?;
             stats.requests.fetch_add(1, Ordering::Relaxed);
             tracing::debug!("POST {path}");
-            let mut builder = http::Request::builder().method(http::Method::POST).uri(path);
+            let mut builder = http::Request::builder()
+                .method(http::Method::POST)
+                .uri(path);
             for (name, value) in &headers {
                 builder = builder.header(name, value);
             }
@@ -492,7 +496,12 @@ fn next_link(link: &str) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == r#"rel="next""#)
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
     })
 }
 

@@ -128,7 +128,9 @@ fn parse_utc(text: &str) -> Option<u64> {
     let (date, time) = text.split_once('T')?;
     let mut date = date.splitn(3, '-').map(str::parse::<i64>);
     let (year, month, day) = (date.next()?.ok()?, date.next()?.ok()?, date.next()?.ok()?);
-    let mut time = time.splitn(3, ':').map(|p| p.split('.').next().map(str::parse::<i64>));
+    let mut time = time
+        .splitn(3, ':')
+        .map(|p| p.split('.').next().map(str::parse::<i64>));
     let (hour, minute, second) = (
         time.next()??.ok()?,
         time.next()??.ok()?,
@@ -153,8 +155,14 @@ mod tests {
     #[test]
     fn github_timestamps() {
         // `date -u -d 2016-07-11T22:14:10Z +%s`
-        assert_eq!(super::parse_utc("2016-07-11T22:14:10Z"), Some(1_468_275_250));
-        assert_eq!(super::parse_utc("2024-02-29T00:00:00Z"), Some(1_709_164_800));
+        assert_eq!(
+            super::parse_utc("2016-07-11T22:14:10Z"),
+            Some(1_468_275_250)
+        );
+        assert_eq!(
+            super::parse_utc("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800)
+        );
         assert_eq!(super::parse_utc("2024-02-29T00:00:00"), None);
         assert_eq!(super::parse_utc("yesterday"), None);
     }

@@ -68,11 +68,15 @@ pub async fn list_org_repos(client: &GithubClient, org: &str) -> Result<OrgRepos
         }
         path = match answer.next {
             None => None,
-            Some(next) => Some(client.under_api_url(&next).ok_or_else(|| {
-                GithubError::Redirected {
-                    location: next.clone(),
-                }
-            })?),
+            Some(next) => {
+                Some(
+                    client
+                        .under_api_url(&next)
+                        .ok_or_else(|| GithubError::Redirected {
+                            location: next.clone(),
+                        })?,
+                )
+            }
         };
     }
     Ok(listed)

@@ -10,8 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::config::file::is_config_path;
 use crate::github::{
-    FetchedRepo, GithubClient, GithubError, RepoError, RepoSpec, fetch_repository,
-    list_org_repos,
+    FetchedRepo, GithubClient, GithubError, RepoError, RepoSpec, fetch_repository, list_org_repos,
 };
 use crate::report::{ErrorKind, ScanError, ScannedRepository};
 use crate::scan::collect::{

@@ -193,7 +193,7 @@ impl ResultCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::types::{PackFileError, FileErrorKind};
+    use crate::pack::types::{FileErrorKind, PackFileError};
 
     fn files() -> Vec<SourceFile> {
         vec![SourceFile {

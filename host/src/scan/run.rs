@@ -112,7 +112,9 @@ pub fn scan_with(
     for root in &collected.roots {
         let config = match &root.origin {
             RootOrigin::Local => loader.for_root(&root.root)?,
-            RootOrigin::Fetched { config_files, .. } => loader.for_fetched(&root.root, config_files)?,
+            RootOrigin::Fetched { config_files, .. } => {
+                loader.for_fetched(&root.root, config_files)?
+            }
         };
         configs.insert(root.root.clone(), config);
     }
