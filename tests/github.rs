@@ -1051,6 +1051,14 @@ fn an_organisation_with_nothing_to_scan_is_a_usage_error() {
         "{}",
         stderr(&output)
     );
+    let output = scan(&server, &["--github-org", "../attic"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("`../attic` is not an organisation name"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(server.seen().iter().all(|s| !s.path.contains("..")));
     let output = scan(&server, &["--github-org", "nobody"]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     assert!(

@@ -6,6 +6,10 @@
 pub enum GithubError {
     #[error("`{spec}` is not a repository: {why}")]
     BadSpec { spec: String, why: String },
+    #[error(
+        "`{org}` is not an organisation name: it may contain only letters, digits, `-`, `_` and `.`"
+    )]
+    BadOrg { org: String },
     #[error("repository or ref not found (is the token allowed to read it?)")]
     NotFound,
     #[error(
@@ -46,7 +50,7 @@ impl GithubError {
     /// A short machine-readable name, for the `reason` of a report's error entry.
     pub fn reason(&self) -> &'static str {
         match self {
-            GithubError::BadSpec { .. } => "bad-spec",
+            GithubError::BadSpec { .. } | GithubError::BadOrg { .. } => "bad-spec",
             GithubError::NotFound => "not-found",
             GithubError::BadCredentials | GithubError::AppRejected { .. } => "bad-credentials",
             GithubError::RateLimited { .. } => "rate-limited",

@@ -32,9 +32,8 @@ pub async fn list_org_repos(client: &GithubClient, org: &str) -> Result<OrgRepos
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         || org.starts_with('.')
     {
-        return Err(GithubError::BadSpec {
-            spec: org.to_owned(),
-            why: "an organisation name has only letters, digits, `-`, `_` and `.`".to_owned(),
+        return Err(GithubError::BadOrg {
+            org: org.to_owned(),
         });
     }
     let mut listed = OrgRepos {
