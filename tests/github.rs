@@ -806,6 +806,31 @@ fn an_installation_token_about_to_expire_is_renewed_before_use() {
 }
 
 #[test]
+fn a_server_error_buying_the_installation_token_is_retried() {
+    let server = app_server();
+    server.add_repo("octo/app", &app_files());
+    server.fail_next(vec![(
+        502,
+        Vec::new(),
+        r#"{"message":"Server Error"}"#.to_owned(),
+    )]);
+    let mut args = app_args("77");
+    args.extend(["--github", "octo/app", "--format", "json"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = scan(&server, &args);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let seen = server.seen();
+    assert!(
+        seen[0].path.ends_with("/access_tokens") && seen[0].status == 502,
+        "{seen:#?}"
+    );
+    assert!(
+        seen[1].path.ends_with("/access_tokens") && seen[1].status == 201,
+        "{seen:#?}"
+    );
+}
+
+#[test]
 fn rejected_or_unusable_app_credentials_are_clear_errors() {
     let server = app_server();
     server.add_repo("octo/app", &app_files());

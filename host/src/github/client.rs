@@ -172,6 +172,10 @@ impl GithubClient {
         &self.inner.api_url
     }
 
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
     }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::github::auth::AppKey;
 use crate::github::client::bearer;
-use crate::github::retry;
+use crate::github::retry::{self, Retry};
 use crate::github::{GithubClient, GithubError, Token};
 
 /// Renew this long before `expires_at`, so no request goes out with a token about to lapse.
@@ -66,35 +66,60 @@ impl GithubClient {
             app_id: installation.app_id,
             installation_id: installation.installation_id,
         };
-        let jwt = installation
-            .key
-            .jwt(installation.app_id, now)
-            .map_err(|message| GithubError::InvalidResponse {
-                endpoint: "app JWT".to_owned(),
-                message,
-            })?;
         let path = format!(
             "/app/installations/{}/access_tokens",
             installation.installation_id
         );
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            ACCEPT,
-            crate::github::client::header_value("application/vnd.github+json")?,
-        );
-        headers.insert(AUTHORIZATION, bearer(&jwt).map_err(|(e, _)| e)?);
-        let (status, body) = self.post("access_tokens", &path, headers).await?;
-        match status {
-            200..=299 => {}
-            401 | 403 | 404 => return Err(rejected(status)),
-            _ => {
-                return Err(GithubError::Status {
-                    status,
-                    endpoint: path,
-                    message: String::new(),
-                });
-            }
-        }
+        // Server errors and dropped connections are retried as for any request; a fresh JWT
+        // each time, since a long back-off could outlast one.
+        let mut attempts = 0;
+        let body = loop {
+            attempts += 1;
+            let jwt = installation
+                .key
+                .jwt(installation.app_id, retry::now())
+                .map_err(|message| GithubError::InvalidResponse {
+                    endpoint: "app JWT".to_owned(),
+                    message,
+                })?;
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                ACCEPT,
+                crate::github::client::header_value("application/vnd.github+json")?,
+            );
+            headers.insert(AUTHORIZATION, bearer(&jwt).map_err(|(e, _)| e)?);
+            let (error, transient) = match self.post("access_tokens", &path, headers).await {
+                Ok((200..=299, body)) => break body,
+                Ok((status @ (401 | 403 | 404), _)) => return Err(rejected(status)),
+                Ok((status, _)) => (
+                    GithubError::Status {
+                        status,
+                        endpoint: path.clone(),
+                        message: String::new(),
+                    },
+                    status >= 500,
+                ),
+                Err(error @ GithubError::Transport { .. }) => (error, true),
+                Err(error) => return Err(error),
+            };
+            let wait = transient
+                .then(|| {
+                    self.retry_policy()
+                        .wait(Retry::Backoff, attempts, retry::now())
+                })
+                .flatten();
+            let Some(wait) = wait else {
+                return Err(error);
+            };
+            self.stats()
+                .retries
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(
+                "POST {path}: {error}; trying again in {:.1}s",
+                wait.as_secs_f64()
+            );
+            tokio::time::sleep(wait).await;
+        };
         let answer: AccessTokenAnswer =
             serde_json::from_str(&body).map_err(|e| GithubError::InvalidResponse {
                 endpoint: path.clone(),
