@@ -250,8 +250,8 @@ fn job_error(error: &crate::pack::PackError) -> (&'static str, String) {
 }
 
 /// Runs every (root, pack) job, spreading them over the machine's cores; a job whose output
-/// the result cache holds is answered from it (the flag says so) and runs no pack. Each call gets its own
-/// store, so jobs share nothing but the compiled code.
+/// the result cache holds is answered from it (the flag says so) and runs no pack. Each call
+/// gets its own store, so jobs share nothing but the compiled code.
 fn run_jobs(
     registry: &PackRegistry,
     selected: &[Selected<'_>],
