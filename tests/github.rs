@@ -8,7 +8,7 @@
 mod fake_github;
 mod support;
 
-use fake_github::{Auth, FakeGithub, STALL, Seen};
+use fake_github::{AppAuth, Auth, FakeGithub, STALL, Seen};
 use support::{code, json, stderr, stdout};
 
 /// A workflow with a high-severity script injection (FG-002) on line 8.
@@ -684,4 +684,500 @@ fn a_workflow_over_the_size_limit_is_an_error_and_is_not_fetched() {
     );
     // Only deploy/service.yaml (about 100 bytes with the salt) was fetched.
     assert_eq!(blob_requests(&server.seen()), 1);
+}
+
+const APP_KEY: &str = "tests/fixtures/github-app/test-app-key.pem";
+const APP_ID: u64 = 4242;
+const INSTALLATION_TOKEN: &str = "ghs_fakeInstallationTokenNeverPrinted01";
+
+/// A server that only answers a GitHub App installation (App 4242, installation 77) whose
+/// tokens are valid for `lifetime_secs`.
+fn app_server_with(lifetime_secs: u64) -> FakeGithub {
+    let public_pem =
+        std::fs::read(support::repo_root().join("tests/fixtures/github-app/test-app-key.pub.pem"))
+            .expect("the test App's public key is committed");
+    FakeGithub::start(
+        "",
+        Auth::App(AppAuth {
+            app_id: APP_ID,
+            installation_id: 77,
+            public_pem,
+            token: INSTALLATION_TOKEN.to_owned(),
+            lifetime_secs,
+        }),
+    )
+}
+
+fn app_server() -> FakeGithub {
+    app_server_with(3600)
+}
+
+fn app_args(installation: &str) -> Vec<String> {
+    [
+        "--github-app-id",
+        &APP_ID.to_string(),
+        "--github-app-key",
+        APP_KEY,
+        "--github-installation-id",
+        installation,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+#[test]
+fn a_github_app_buys_one_installation_token_for_the_whole_scan_and_never_prints_it() {
+    let server = app_server();
+    let first = server.add_repo("octo/app", &app_files());
+    let second = server.add_repo("octo/other", &app_files());
+    let mut args = app_args("77");
+    args.extend(
+        [
+            "-vv",
+            "--github",
+            "octo/app",
+            "--github",
+            "octo/other",
+            "--format",
+            "json",
+        ]
+        .map(str::to_owned),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = scan(&server, &args);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report = json(&output);
+    for (repo, commit) in [("octo/app", &first), ("octo/other", &second)] {
+        assert!(
+            report["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .any(|f| f["path"] == format!("{repo}@{commit}:.github/workflows/triage.yml")),
+            "{report:#}"
+        );
+    }
+    let seen = server.seen();
+    let exchanges: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.path.ends_with("/access_tokens"))
+        .collect();
+    assert_eq!(exchanges.len(), 1, "one token for every request: {seen:#?}");
+    assert_eq!(exchanges[0].method, "POST");
+    assert_eq!(exchanges[0].status, 201);
+    let jwt = exchanges[0]
+        .authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .expect("the JWT is sent as a bearer token");
+    let bearer = format!("Bearer {INSTALLATION_TOKEN}");
+    for request in seen.iter().filter(|s| !s.path.ends_with("/access_tokens")) {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some(bearer.as_str()),
+            "{request:?}"
+        );
+        assert_eq!(request.status, 200, "{request:?}");
+    }
+    let printed = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(stderr(&output).contains("POST /app/installations/77/access_tokens"));
+    for secret in [jwt, INSTALLATION_TOKEN, "PRIVATE KEY"] {
+        assert!(!printed.contains(secret), "{secret} was printed");
+    }
+}
+
+#[test]
+fn an_installation_token_about_to_expire_is_renewed_before_use() {
+    // Two minutes left is inside the five-minute margin: every request buys a fresh token.
+    let server = app_server_with(120);
+    server.add_repo("octo/app", &app_files());
+    let mut args = app_args("77");
+    args.extend(["--github", "octo/app", "--format", "json"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = scan(&server, &args);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let seen = server.seen();
+    let (exchanges, requests): (Vec<&Seen>, Vec<&Seen>) = seen
+        .iter()
+        .partition(|s| s.path.ends_with("/access_tokens"));
+    assert!(!requests.is_empty());
+    assert_eq!(exchanges.len(), requests.len(), "{seen:#?}");
+}
+
+#[test]
+fn a_server_error_buying_the_installation_token_is_retried() {
+    let server = app_server();
+    server.add_repo("octo/app", &app_files());
+    server.fail_next(vec![(
+        502,
+        Vec::new(),
+        r#"{"message":"Server Error"}"#.to_owned(),
+    )]);
+    let mut args = app_args("77");
+    args.extend(["--github", "octo/app", "--format", "json"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = scan(&server, &args);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let seen = server.seen();
+    assert!(
+        seen[0].path.ends_with("/access_tokens") && seen[0].status == 502,
+        "{seen:#?}"
+    );
+    assert!(
+        seen[1].path.ends_with("/access_tokens") && seen[1].status == 201,
+        "{seen:#?}"
+    );
+}
+
+#[test]
+fn rejected_or_unusable_app_credentials_are_clear_errors() {
+    let server = app_server();
+    server.add_repo("octo/app", &app_files());
+    let mut args = app_args("78");
+    args.extend(["--github", "octo/app"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = scan(&server, &args);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("GitHub rejected the GitHub App credentials (404 from access_tokens)")
+            && err.contains("the installation id (78)"),
+        "{err}"
+    );
+    assert!(!stdout(&output).contains("no findings"));
+    assert!(
+        server
+            .seen()
+            .iter()
+            .all(|s| s.path.ends_with("/access_tokens")),
+        "no repository request without a token: {:#?}",
+        server.seen()
+    );
+
+    // A file that is not a private key is named before any request.
+    let server = app_server();
+    let output = scan(
+        &server,
+        &[
+            "--github-app-id",
+            "4242",
+            "--github-app-key",
+            "tests/fixtures/github-app/test-app-key.pub.pem",
+            "--github-installation-id",
+            "77",
+            "--github",
+            "octo/app",
+        ],
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "the GitHub App key file tests/fixtures/github-app/test-app-key.pub.pem is not a PEM RSA private key"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    assert!(server.seen().is_empty());
+
+    // The three App flags go together, and not with a token file.
+    for incomplete in [
+        &["--github-app-id", "1", "--github", "octo/app"][..],
+        &["--github-app-key", APP_KEY, "--github", "octo/app"][..],
+        &[
+            "--github-app-id",
+            "1",
+            "--github-app-key",
+            APP_KEY,
+            "--github-installation-id",
+            "2",
+            "--github-token-file",
+            "token",
+            "--github",
+            "octo/app",
+        ][..],
+    ] {
+        let output = scan(&server, incomplete);
+        assert_eq!(code(&output), 2, "{incomplete:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains("--github-"), "{}", stderr(&output));
+    }
+    // Auth flags need something to read from GitHub.
+    let output = support::run(&[
+        "scan",
+        "--github-app-id",
+        "1",
+        "--github-app-key",
+        APP_KEY,
+        "--github-installation-id",
+        "2",
+        "examples/insecure-pipelines",
+    ]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--github-app-id needs --github or --github-org"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// `octo` with five repositories over three pages of two: `a`, `b`, `c` (archived), `d`, `e`.
+fn org_server() -> (FakeGithub, Vec<String>) {
+    let server = FakeGithub::start("", Auth::Open);
+    server.state.lock().expect("state").page_size = 2;
+    let commits = ["octo/a", "octo/b", "octo/d", "octo/e"]
+        .iter()
+        .map(|name| server.add_repo(name, &app_files()))
+        .collect();
+    server.add_org(
+        "octo",
+        &[
+            ("octo/a", false),
+            ("octo/b", false),
+            ("octo/c", true),
+            ("octo/d", false),
+            ("octo/e", false),
+        ],
+    );
+    (server, commits)
+}
+
+fn scanned_repositories(report: &serde_json::Value) -> Vec<String> {
+    report["repositories"]
+        .as_array()
+        .expect("repositories")
+        .iter()
+        .map(|r| r["repository"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[test]
+fn an_organisation_is_listed_page_by_page_without_its_archived_repositories() {
+    let (server, commits) = org_server();
+    let output = scan(&server, &["-v", "--github-org", "octo", "--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(
+        scanned_repositories(&report),
+        ["octo/a", "octo/b", "octo/d", "octo/e"]
+    );
+    assert_eq!(report["repositories"][2]["commit"], commits[2].as_str());
+    assert!(
+        report["repositories"][0].get("ref").is_none(),
+        "default branch"
+    );
+    assert_eq!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["ruleId"] == "FG-002")
+            .count(),
+        4
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains("organisation octo: 4 repositories to scan, 1 archived skipped"),
+        "{err}"
+    );
+    // No progress bar when stderr is not a terminal.
+    assert!(!err.contains("fetching repositories"), "{err}");
+    let listing: Vec<Seen> = server
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.starts_with("/orgs/"))
+        .collect();
+    assert_eq!(
+        listing.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        [
+            "/orgs/octo/repos?per_page=100&type=all",
+            "/orgs/octo/repos?per_page=100&type=all&page=2",
+            "/orgs/octo/repos?per_page=100&type=all&page=3",
+        ]
+    );
+    assert!(!server.seen().iter().any(|s| s.path.contains("/octo/c/")));
+
+    // Unchanged: every page is a conditional request answered 304.
+    server.clear();
+    let output = scan(&server, &["--github-org", "octo", "--format", "json"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .all(|s| s.if_none_match.is_some() && s.status == 304),
+        "{seen:#?}"
+    );
+    assert_eq!(
+        seen.iter().filter(|s| s.path.starts_with("/orgs/")).count(),
+        3
+    );
+}
+
+#[test]
+fn an_unreadable_repository_of_an_organisation_is_an_error_entry_and_the_rest_is_scanned() {
+    let (server, _) = org_server();
+    server
+        .state
+        .lock()
+        .expect("state")
+        .forbidden
+        .insert("octo/b".to_owned());
+    let local = support::repo(&[(".github/workflows/ci.yml", INJECTION)]);
+    let output = scan(
+        &server,
+        &[
+            "--github-org",
+            "octo",
+            local.path().to_str().expect("UTF-8 path"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&output), 2, "errors exit 2: {}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(
+        scanned_repositories(&report),
+        ["octo/a", "octo/d", "octo/e"]
+    );
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{report:#}");
+    assert_eq!(errors[0]["kind"], "repository");
+    assert_eq!(errors[0]["path"], "octo/b");
+    assert_eq!(errors[0]["reason"], "forbidden");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("403 Forbidden"),
+        "{report:#}"
+    );
+    // Three repositories and the local directory.
+    assert_eq!(report["summary"]["high"], 4, "{report:#}");
+
+    // A repository named with --github still fails the scan as a whole.
+    let output = scan(&server, &["--github", "octo/b", "--github-org", "octo"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("octo/b: GitHub refused access (403 Forbidden)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_organisation_with_nothing_to_scan_is_a_usage_error() {
+    let server = FakeGithub::start("", Auth::Open);
+    server.add_org("attic", &[("attic/old", true)]);
+    let output = scan(&server, &["--github-org", "attic"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "organisation attic has no repository to scan (1 archived repository skipped)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let output = scan(&server, &["--github-org", "../attic"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("`../attic` is not an organisation name"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(server.seen().iter().all(|s| !s.path.contains("..")));
+    let output = scan(&server, &["--github-org", "nobody"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("organisation nobody: repository or ref not found"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+fn cached_results(output: &std::process::Output) -> u64 {
+    json(output)["summary"]["cachedResults"]
+        .as_u64()
+        .expect("summary.cachedResults")
+}
+
+#[test]
+fn a_warm_rescan_runs_no_pack_until_the_commit_or_a_pack_option_changes() {
+    let server = FakeGithub::start("", Auth::Open);
+    let mut files = app_files();
+    server.add_repo("octo/app", &files);
+    let options_pack = support::test_pack("sluice-test-pack-options");
+    let options_pack = options_pack.to_str().expect("UTF-8 path");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = |mode: &str| {
+        let path = dir.path().join(format!("{mode}.yml"));
+        std::fs::write(
+            &path,
+            format!("packs:\n  test-options:\n    options:\n      mode: {mode}\n"),
+        )
+        .expect("write config");
+        path.to_str().expect("UTF-8 path").to_owned()
+    };
+    let (strict, lax) = (config("strict"), config("lax"));
+    let run = |config: &str| {
+        scan(
+            &server,
+            &[
+                "-v",
+                "--pack",
+                options_pack,
+                "--config",
+                config,
+                "--github",
+                "octo/app",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let option_messages = |output: &std::process::Output| -> Vec<String> {
+        json(output)["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["ruleId"] == "TPO-001")
+            .map(|f| f["message"].as_str().expect("message").to_owned())
+            .collect()
+    };
+
+    let cold = run(&strict);
+    assert_eq!(code(&cold), 1, "{}", stderr(&cold));
+    assert_eq!(cached_results(&cold), 0);
+    // github-actions on the workflow, test-options on both YAML files: two pack runs.
+    assert!(
+        stderr(&cold).contains("result cache: 0 pack runs answered from the cache, 2 run"),
+        "{}",
+        stderr(&cold)
+    );
+
+    let warm = run(&strict);
+    assert_eq!(code(&warm), 1, "{}", stderr(&warm));
+    assert_eq!(cached_results(&warm), 2);
+    assert!(
+        stderr(&warm).contains("result cache: 2 pack runs answered from the cache, 0 run"),
+        "{}",
+        stderr(&warm)
+    );
+    assert_eq!(json(&cold)["findings"], json(&warm)["findings"]);
+
+    // Another option value: that pack runs again, the other is still cached.
+    let relaxed = run(&lax);
+    assert_eq!(code(&relaxed), 1, "{}", stderr(&relaxed));
+    assert_eq!(cached_results(&relaxed), 1);
+    let messages = option_messages(&relaxed);
+    assert!(
+        !messages.is_empty() && messages.iter().all(|m| m.contains("mode=lax")),
+        "{messages:?}"
+    );
+
+    // A push: a new commit, nothing cached for it.
+    files.push(("docs/notes.yml", "a: 1\n"));
+    server.add_repo("octo/app", &files);
+    let pushed = run(&lax);
+    assert_eq!(code(&pushed), 1, "{}", stderr(&pushed));
+    assert_eq!(cached_results(&pushed), 0);
+    assert_eq!(option_messages(&pushed).len(), 3, "the new file is scanned");
 }

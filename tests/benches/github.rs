@@ -1,10 +1,13 @@
 //! `cargo bench -p sluice --bench github`: what remote scanning costs, cold and warm.
 //!
 //! Serves 200 repositories from the fake GitHub API of `tests/github.rs`
-//! (`tests/support/fake_github.rs`) on 127.0.0.1, then runs the real `sluice` binary twice with
-//! all 200 `--github` arguments in one invocation and one cache directory: first with an empty
-//! GitHub cache (cold), then again (warm). For each pass it prints wall time, the requests the
-//! server saw (total, conditional, answered 304, non-conditional) and the findings reported.
+//! (`tests/support/fake_github.rs`) on 127.0.0.1, then runs the real `sluice` binary with all
+//! 200 `--github` arguments in one invocation and one cache directory: first with an empty
+//! GitHub cache (cold), then again (warm), then as `--github-org bench-org` (`org`: the
+//! repositories are warm, the organisation listing, two pages of 100, is new). For each pass it
+//! prints wall time, the requests the server saw (total, conditional, answered 304,
+//! non-conditional), the findings reported, and how many pack runs the result cache answered
+//! (`summary.cachedResults`): on a warm pass every one, so no pack runs.
 //!
 //! Each repository holds three workflows (every fourth repository has a script injection in
 //! one), a YAML file only a content pattern could want, and two files no pack reads. Every file's
@@ -82,6 +85,13 @@ fn main() {
         server.add_repo(&name, &files);
         names.push(name);
     }
+    let listed: Vec<(&str, bool)> = names.iter().map(|n| (n.as_str(), false)).collect();
+    server.add_org("bench-org", &listed);
+    let by_name: Vec<String> = names
+        .iter()
+        .flat_map(|name| ["--github".to_owned(), name.clone()])
+        .collect();
+    let by_org = vec!["--github-org".to_owned(), "bench-org".to_owned()];
 
     let cache = tempfile::tempdir().expect("temporary cache directory");
     warm_pack_cache(cache.path());
@@ -90,24 +100,25 @@ fn main() {
         "sluice GitHub benchmark: {REPOSITORIES} repositories, one invocation, fake API on 127.0.0.1"
     );
     println!(
-        "{:<6} {:>10} {:>9} {:>12} {:>6} {:>16} {:>9}",
-        "pass", "wall", "requests", "conditional", "304", "non-conditional", "findings"
+        "{:<9} {:>10} {:>9} {:>12} {:>6} {:>16} {:>9} {:>7}",
+        "pass", "wall", "requests", "conditional", "304", "non-conditional", "findings", "cached"
     );
-    for pass in ["cold", "warm"] {
+    for (pass, targets) in [("cold", &by_name), ("warm", &by_name), ("org", &by_org)] {
         server.clear();
         let started = Instant::now();
-        let output = scan(&server, cache.path(), &names);
+        let output = scan(&server, cache.path(), targets);
         let wall = started.elapsed();
-        let findings = findings(&output);
         let seen = server.seen();
-        report(pass, wall, &seen, findings);
+        report(pass, wall, &seen, &output);
         // sluice's own counters, as -v prints them, to cross-check the server's.
         let stderr = String::from_utf8_lossy(&output.stderr);
-        if let Some(at) = stderr
-            .lines()
-            .find_map(|l| l.find("GitHub: ").map(|at| &l[at..]))
-        {
-            println!("       sluice -v: {at}");
+        for counter in ["GitHub: ", "result cache: "] {
+            if let Some(at) = stderr
+                .lines()
+                .find_map(|l| l.find(counter).map(|at| &l[at..]))
+            {
+                println!("          sluice -v: {at}");
+            }
         }
     }
 }
@@ -145,14 +156,12 @@ fn sluice(cache: &std::path::Path) -> Command {
     command
 }
 
-fn scan(server: &FakeGithub, cache: &std::path::Path, names: &[String]) -> Output {
+fn scan(server: &FakeGithub, cache: &std::path::Path, targets: &[String]) -> Output {
     let mut command = sluice(cache);
     command
         .args(["scan", "-v", "--format", "json", "--github-api-url"])
-        .arg(&server.url);
-    for name in names {
-        command.arg("--github").arg(name);
-    }
+        .arg(&server.url)
+        .args(targets);
     let output = command.output().expect("run sluice");
     // 1: findings at or above the failing severity; 2 would mean the scan itself failed.
     assert_eq!(
@@ -164,31 +173,33 @@ fn scan(server: &FakeGithub, cache: &std::path::Path, names: &[String]) -> Outpu
     output
 }
 
-fn findings(output: &Output) -> usize {
+fn report(pass: &str, wall: Duration, seen: &[Seen], output: &Output) {
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("--format json output is JSON");
-    report["findings"]
+    let findings = report["findings"]
         .as_array()
         .expect("the report lists findings")
-        .len()
-}
-
-fn report(pass: &str, wall: Duration, seen: &[Seen], findings: usize) {
+        .len();
+    let cached = report["summary"]["cachedResults"]
+        .as_u64()
+        .expect("the summary counts cached results");
     let conditional = seen.iter().filter(|s| s.if_none_match.is_some()).count();
     let not_modified = seen.iter().filter(|s| s.status == 304).count();
     println!(
-        "{:<6} {:>8.1}ms {:>9} {:>12} {:>6} {:>16} {:>9}",
+        "{:<9} {:>8.1}ms {:>9} {:>12} {:>6} {:>16} {:>9} {:>7}",
         pass,
         wall.as_secs_f64() * 1000.0,
         seen.len(),
         conditional,
         not_modified,
         seen.len() - conditional,
-        findings
+        findings,
+        cached
     );
     let kind = |part: &str| seen.iter().filter(|s| s.path.contains(part)).count();
     println!(
-        "       by kind: {} commits, {} trees, {} blobs",
+        "          by kind: {} org pages, {} commits, {} trees, {} blobs",
+        kind("/orgs/"),
         kind("/commits/"),
         kind("/git/trees/"),
         kind("/git/blobs/")

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    pub method: String,
     pub path: String,
     pub if_none_match: Option<String>,
     pub authorization: Option<String>,
@@ -38,6 +39,21 @@ pub enum Auth {
     Forbidden,
     /// Every request is refused with a primary rate limit 403.
     RateLimited,
+    /// A GitHub App installation: `POST /app/installations/{id}/access_tokens` with a JWT the
+    /// App's key signed buys `token`; every other request needs `Bearer <token>`.
+    App(AppAuth),
+}
+
+#[derive(Debug, Clone)]
+pub struct AppAuth {
+    pub app_id: u64,
+    pub installation_id: u64,
+    /// The App's public key (PEM), to check the JWT's signature.
+    pub public_pem: Vec<u8>,
+    /// The installation token handed out.
+    pub token: String,
+    /// How long a token is valid (GitHub: an hour).
+    pub lifetime_secs: u64,
 }
 
 #[derive(Debug)]
@@ -64,6 +80,14 @@ pub struct State {
     /// Answers given instead of the real one, to the next requests, in order.
     pub faults: std::collections::VecDeque<Answer>,
     pub seen: Vec<Seen>,
+    /// Organisation → its repositories (full name, archived), in listing order.
+    pub orgs: BTreeMap<String, Vec<(String, bool)>>,
+    /// Repositories per page of an organisation listing (GitHub: `per_page`, at most 100).
+    pub page_size: usize,
+    /// Repositories answered with 403 (the token may not read them).
+    pub forbidden: std::collections::BTreeSet<String>,
+    /// `http://127.0.0.1:PORT` and the prefix: where `Link` headers point.
+    pub base: String,
 }
 
 /// A fake GitHub REST API on 127.0.0.1.
@@ -96,6 +120,10 @@ impl FakeGithub {
             faults: std::collections::VecDeque::new(),
             moved: BTreeMap::new(),
             seen: Vec::new(),
+            orgs: BTreeMap::new(),
+            page_size: 100,
+            forbidden: std::collections::BTreeSet::new(),
+            base: format!("http://127.0.0.1:{port}{prefix}"),
         }));
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
@@ -181,6 +209,17 @@ impl FakeGithub {
         self.sha(&format!("tree {commit} {dir}"))
     }
 
+    /// Lists `repos` (full name, archived) as the repositories of `org`.
+    pub fn add_org(&self, org: &str, repos: &[(&str, bool)]) {
+        self.state.lock().expect("state").orgs.insert(
+            org.to_owned(),
+            repos
+                .iter()
+                .map(|(name, archived)| ((*name).to_owned(), *archived))
+                .collect(),
+        );
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().expect("state").seen.clone()
     }
@@ -216,18 +255,28 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
                 headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
             }
         }
-        let target = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_default()
-            .to_owned();
+        let mut words = request_line.split_whitespace();
+        let method = words.next().unwrap_or_default().to_owned();
+        let target = words.next().unwrap_or_default().to_owned();
+        // Read (and ignore) a body, so that the next request on the connection starts clean.
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if length > 0 {
+            let mut body = vec![0; length];
+            if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+                return;
+            }
+        }
         let (status, extra, body) = {
             let mut state = state.lock().expect("state");
             let answer = match state.faults.pop_front() {
                 Some(fault) => fault,
-                None => answer(&state, &target, &headers),
+                None => answer(&state, &method, &target, &headers),
             };
             state.seen.push(Seen {
+                method: method.clone(),
                 path: target.clone(),
                 if_none_match: headers.get("if-none-match").cloned(),
                 authorization: headers.get("authorization").cloned(),
@@ -242,6 +291,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         }
         let reason = match status {
             200 => "OK",
+            201 => "Created",
             304 => "Not Modified",
             401 => "Unauthorized",
             403 => "Forbidden",
@@ -270,15 +320,56 @@ pub type Answer = (u16, Vec<(&'static str, String)>, String);
 /// A fault "status": read the request, then answer nothing for five seconds.
 pub const STALL: u16 = 0;
 
-fn answer(state: &State, target: &str, headers: &BTreeMap<String, String>) -> Answer {
+fn answer(state: &State, method: &str, target: &str, headers: &BTreeMap<String, String>) -> Answer {
     let not_found = (
         404,
         Vec::new(),
         r#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}"#.to_owned(),
     );
     let remaining = |n: u32| vec![("x-ratelimit-remaining", n.to_string())];
+    let unauthorized = || {
+        (
+            401,
+            Vec::new(),
+            r#"{"message":"Bad credentials"}"#.to_owned(),
+        )
+    };
     match &state.auth {
         Auth::Open => {}
+        Auth::App(app) => {
+            let bearer = headers
+                .get("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if let Some(id) = target
+                .strip_prefix(&state.prefix)
+                .and_then(|t| t.strip_prefix("/app/installations/"))
+                .and_then(|t| t.strip_suffix("/access_tokens"))
+            {
+                if method != "POST" {
+                    return not_found;
+                }
+                if !bearer.is_some_and(|jwt| jwt_is_valid(app, jwt)) {
+                    return unauthorized();
+                }
+                if id != app.installation_id.to_string() {
+                    return not_found;
+                }
+                let expires = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock after 1970")
+                    .as_secs()
+                    + app.lifetime_secs;
+                let body = serde_json::json!({
+                    "token": app.token,
+                    "expires_at": utc(expires),
+                    "permissions": {"contents": "read", "metadata": "read"},
+                });
+                return (201, Vec::new(), body.to_string());
+            }
+            if bearer != Some(app.token.as_str()) {
+                return unauthorized();
+            }
+        }
         Auth::Require(token) => {
             if headers.get("authorization") != Some(&format!("Bearer {token}")) {
                 return (
@@ -308,6 +399,9 @@ fn answer(state: &State, target: &str, headers: &BTreeMap<String, String>) -> An
     let Some(rest) = target.strip_prefix(&state.prefix) else {
         return not_found;
     };
+    if let Some(listing) = rest.strip_prefix("/orgs/") {
+        return org_page(state, listing, headers).unwrap_or(not_found);
+    }
     let Some(rest) = rest.strip_prefix("/repos/") else {
         return not_found;
     };
@@ -321,6 +415,13 @@ fn answer(state: &State, target: &str, headers: &BTreeMap<String, String>) -> An
             301,
             vec![("location", location.clone())],
             serde_json::json!({"message": "Moved Permanently", "url": location}).to_string(),
+        );
+    }
+    if state.forbidden.contains(&format!("{owner}/{name}")) {
+        return (
+            403,
+            remaining(4999),
+            r#"{"message":"Resource not accessible by integration"}"#.to_owned(),
         );
     }
     let Some(repo) = state.repos.get(&format!("{owner}/{name}")) else {
@@ -395,6 +496,83 @@ fn answer(state: &State, target: &str, headers: &BTreeMap<String, String>) -> An
         return (200, remaining(4970), body.to_string());
     }
     not_found
+}
+
+/// One page of `GET /orgs/{org}/repos?per_page=100&type=all[&page=N]`, with an ETag and a
+/// `Link` to the next page as GitHub sends them.
+fn org_page(state: &State, listing: &str, headers: &BTreeMap<String, String>) -> Option<Answer> {
+    let (org, query) = listing.split_once("/repos?")?;
+    let repos = state.orgs.get(org)?;
+    let page: usize = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("page="))
+        .map_or(Some(1), |n| n.parse().ok())?;
+    let start = (page - 1) * state.page_size;
+    let items: Vec<serde_json::Value> = repos
+        .iter()
+        .skip(start)
+        .take(state.page_size)
+        .map(|(full_name, archived)| {
+            let name = full_name.split_once('/').map_or("", |(_, n)| n);
+            serde_json::json!({
+                "name": name, "full_name": full_name, "archived": archived,
+                "default_branch": "main", "private": false,
+            })
+        })
+        .collect();
+    let body = serde_json::Value::Array(items).to_string();
+    let etag = format!("\"o-{}\"", hex::encode(Sha256::digest(body.as_bytes())));
+    let mut extra = vec![
+        ("etag", etag.clone()),
+        ("x-ratelimit-remaining", "4900".to_owned()),
+    ];
+    if start + state.page_size < repos.len() {
+        extra.push((
+            "link",
+            format!(
+                "<{}/orgs/{org}/repos?per_page=100&type=all&page={}>; rel=\"next\"",
+                state.base,
+                page + 1
+            ),
+        ));
+    }
+    if headers.get("if-none-match") == Some(&etag) {
+        return Some((304, extra, String::new()));
+    }
+    Some((200, extra, body))
+}
+
+/// Whether `jwt` is signed by the App's key, names the App as its issuer and is current.
+fn jwt_is_valid(app: &AppAuth, jwt: &str) -> bool {
+    let Ok(key) = jsonwebtoken::DecodingKey::from_rsa_pem(&app.public_pem) else {
+        return false;
+    };
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[app.app_id.to_string()]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss"]);
+    jsonwebtoken::decode::<serde_json::Value>(jwt, &key, &validation).is_ok()
+}
+
+/// Unix time as GitHub writes it: `2016-07-11T22:14:10Z`.
+fn utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).expect("a date of this era");
+    let rest = secs % 86_400;
+    // Civil date from days since 1970 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// Every entry under tree `sha`, with paths from the root.

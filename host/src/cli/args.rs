@@ -103,6 +103,7 @@ Examples:
   sluice scan --config ci/sluice.yml .            use this configuration file
   sluice scan --skip-rule FG-006 --min-confidence medium .
   sluice scan --github octo-org/app@main          scan a GitHub repository without cloning it
+  sluice scan --github-org octo-org               scan every repository of an organisation
 
 Suppress a finding with a comment on its line or the line above:
   # sluice: ignore[FG-002] the title is validated by the previous step";
@@ -133,7 +134,7 @@ pub struct PackArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Directories or files to scan [default: . unless --github is given].
+    /// Directories or files to scan [default: . unless --github or --github-org is given].
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -194,31 +195,107 @@ pub struct ScanArgs {
 
 /// Remote scanning through the GitHub REST API (issue 8).
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("github_target").multiple(true).args(["repos", "org"])))]
 pub struct GithubArgs {
     /// Scan a GitHub repository without cloning it: OWNER/REPO, optionally @REF (a branch, tag
-    /// or commit; the default branch when omitted). Repeatable; combines with PATHs. The token
-    /// comes from --github-token-file, GITHUB_TOKEN or GH_TOKEN.
+    /// or commit; the default branch when omitted). Repeatable; combines with PATHs.
     #[arg(long = "github", value_name = "OWNER/REPO[@REF]")]
     pub repos: Vec<String>,
 
+    /// Scan every non-archived repository of a GitHub organisation at its default branch.
+    /// Repeatable; combines with --github and PATHs. A repository that cannot be read is an
+    /// error entry in the report; the others are still scanned.
+    #[arg(long = "github-org", value_name = "ORG")]
+    pub org: Vec<String>,
+
     /// The GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
-    #[arg(long, value_name = "URL", default_value = sluice::github::DEFAULT_API_URL, requires = "repos")]
+    #[arg(long, value_name = "URL", default_value = sluice::github::DEFAULT_API_URL, requires = "github_target")]
     pub github_api_url: String,
 
-    /// Read the GitHub token from FILE instead of GITHUB_TOKEN / GH_TOKEN.
-    #[arg(long, value_name = "FILE", requires = "repos")]
-    pub github_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub auth: GithubAuthArgs,
 
     /// When GitHub's hourly rate limit is used up, wait up to DURATION for it to reset instead
     /// of failing (e.g. 15m). Secondary limits (Retry-After) and server errors are always
     /// retried a few times.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "repos")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "github_target")]
     pub github_wait: Option<Duration>,
 
     /// Give up on a GitHub request (connecting, or waiting for data) after DURATION; it is
     /// retried like a server error.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, requires = "repos")]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, requires = "github_target")]
     pub github_timeout: Duration,
+}
+
+impl GithubArgs {
+    /// Whether anything is to be read from GitHub.
+    pub fn has_targets(&self) -> bool {
+        !self.repos.is_empty() || !self.org.is_empty()
+    }
+}
+
+/// How to authenticate to GitHub: a token (--github-token-file, else GITHUB_TOKEN, else
+/// GH_TOKEN) or a GitHub App installation. Shared by `scan` and `operator`, so it carries no
+/// requirement on other arguments; each command checks its own.
+#[derive(Debug, Clone, Args)]
+pub struct GithubAuthArgs {
+    /// Read the GitHub token from FILE instead of GITHUB_TOKEN / GH_TOKEN.
+    #[arg(long, value_name = "FILE", conflicts_with = "github_app_id")]
+    pub github_token_file: Option<PathBuf>,
+
+    /// Authenticate as this GitHub App (with --github-app-key and --github-installation-id)
+    /// instead of with a token.
+    #[arg(long, value_name = "ID", requires_all = ["github_app_key", "github_installation_id"])]
+    pub github_app_id: Option<u64>,
+
+    /// The GitHub App's private key (the PEM file GitHub generates).
+    #[arg(long, value_name = "FILE", requires = "github_app_id")]
+    pub github_app_key: Option<PathBuf>,
+
+    /// The installation of the GitHub App to act as (in the URL of the installation's settings
+    /// page).
+    #[arg(long, value_name = "ID", requires = "github_app_id")]
+    pub github_installation_id: Option<u64>,
+}
+
+impl GithubAuthArgs {
+    /// The first auth flag given, for "needs --github" messages.
+    pub fn first_given(&self) -> Option<&'static str> {
+        if self.github_token_file.is_some() {
+            Some("--github-token-file")
+        } else if self.github_app_id.is_some() {
+            Some("--github-app-id")
+        } else if self.github_app_key.is_some() {
+            Some("--github-app-key")
+        } else if self.github_installation_id.is_some() {
+            Some("--github-installation-id")
+        } else {
+            None
+        }
+    }
+
+    /// The credentials, resolved by the library (App, token file, GITHUB_TOKEN, GH_TOKEN).
+    pub fn resolve(&self) -> Result<sluice::github::GithubAuth, sluice::github::AuthError> {
+        let app = match (
+            self.github_app_id,
+            &self.github_app_key,
+            self.github_installation_id,
+        ) {
+            (Some(app_id), Some(key_file), Some(installation_id)) => {
+                Some(sluice::github::AppSource {
+                    app_id,
+                    key_file: key_file.clone(),
+                    installation_id,
+                })
+            }
+            // clap requires all three together.
+            _ => None,
+        };
+        sluice::github::GithubAuth::from_environment(
+            self.github_token_file.as_deref(),
+            app.as_ref(),
+        )
+    }
 }
 
 /// Configuration file and finding filters (issue 7).

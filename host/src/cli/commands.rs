@@ -8,7 +8,7 @@ use anyhow::Context;
 use sluice::pack::cache::CompileCache;
 use sluice::pack::{PackEngineBuilder, PackRegistry, PackSource, SandboxLimits, builtin};
 use sluice::report::{self, rule_docs, table::Color};
-use sluice::scan::{CollectOptions, ScanOptions};
+use sluice::scan::{CollectOptions, ResultCache, ScanOptions};
 use sluice::triage::{self, baseline::Baseline, suppress};
 
 use crate::cli::args::{
@@ -38,6 +38,11 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
         },
         pack_options: Default::default(),
         config: config_source(&args.triage),
+        // Only fetched commits are cached; a local scan has no use for it.
+        results: args
+            .github
+            .has_targets()
+            .then(|| ResultCache::new(github::cache_dir(&args.packs).as_deref())),
     };
     let filter = finding_filter(&args.triage);
     // Every rule a loaded pack declares: what `--rule`, `--skip-rule` and ignore comments may name.
@@ -52,7 +57,7 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
         eprintln!("error: {error}");
         return Ok(exit::ERROR);
     }
-    let paths = if args.paths.is_empty() && args.github.repos.is_empty() {
+    let paths = if args.paths.is_empty() && !args.github.has_targets() {
         vec![std::path::PathBuf::from(".")]
     } else {
         args.paths.clone()
@@ -72,6 +77,14 @@ pub fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     );
     if let Some(remote) = &remote {
         remote.log_stats();
+    }
+    if let Some(results) = &options.results {
+        tracing::info!(
+            "result cache: {} pack run{} answered from the cache, {} run",
+            results.hits(),
+            if results.hits() == 1 { "" } else { "s" },
+            results.misses()
+        );
     }
     let mut report = match scanned {
         Ok(report) => report,

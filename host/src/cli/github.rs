@@ -1,14 +1,16 @@
-//! `--github`: the GitHub client for a scan, its token, and the fetch the scan calls.
+//! `--github` and `--github-org`: the GitHub client for a scan, its credentials, and the fetch
+//! the scan calls.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 
-use sluice::github::{GithubClient, GithubOptions, RepoSpec, RetryPolicy, Token};
+use sluice::github::{GithubClient, GithubOptions, RepoSpec, RetryPolicy};
 use sluice::pack::cache::CompileCache;
 use sluice::scan::RemoteSource;
-use sluice::scan::remote::fetch_all;
+use sluice::scan::remote::{fetch_all, resolve_targets};
 
 use crate::cli::args::{GithubArgs, PackArgs};
 
@@ -18,12 +20,27 @@ pub struct Remote {
     runtime: tokio::runtime::Runtime,
     client: GithubClient,
     specs: Vec<RepoSpec>,
+    orgs: Vec<String>,
+}
+
+/// The sluice cache directory, as `--cache-dir`, `--no-cache` and the default decide.
+pub fn cache_dir(packs: &PackArgs) -> Option<PathBuf> {
+    if packs.no_cache {
+        None
+    } else {
+        packs.cache_dir.clone().or_else(CompileCache::default_dir)
+    }
 }
 
 impl Remote {
-    /// `None` without `--github`.
+    /// `None` without `--github` or `--github-org`.
     pub fn new(args: &GithubArgs, packs: &PackArgs) -> anyhow::Result<Option<Remote>> {
-        if args.repos.is_empty() {
+        if !args.has_targets() {
+            // The auth flags carry no clap requirement (the operator shares them): say here
+            // that a scan needs something to read with them.
+            if let Some(flag) = args.auth.first_given() {
+                anyhow::bail!("{flag} needs --github or --github-org");
+            }
             return Ok(None);
         }
         let specs = args
@@ -31,15 +48,10 @@ impl Remote {
             .iter()
             .map(|text| RepoSpec::parse(text))
             .collect::<Result<Vec<_>, _>>()?;
-        let cache_dir: Option<PathBuf> = if packs.no_cache {
-            None
-        } else {
-            packs.cache_dir.clone().or_else(CompileCache::default_dir)
-        };
         let options = GithubOptions {
             api_url: args.github_api_url.clone(),
-            token: token(args)?,
-            cache_dir,
+            auth: args.auth.resolve()?,
+            cache_dir: cache_dir(packs),
             timeout: args.github_timeout,
             retry: RetryPolicy {
                 wait_for_reset: args.github_wait.unwrap_or_default(),
@@ -61,17 +73,31 @@ impl Remote {
             runtime,
             client,
             specs,
+            orgs: args.org.clone(),
         }))
     }
 
-    /// The scan's view: fetch every repository with the packs' matchers.
+    /// The scan's view: list the organisations, then fetch every repository with the packs'
+    /// matchers.
     pub fn source(&self) -> RemoteSource<'_> {
+        let mut names: Vec<String> = self.specs.iter().map(ToString::to_string).collect();
+        names.extend(self.orgs.iter().map(|org| format!("organisation {org}")));
         RemoteSource {
-            names: self.specs.iter().map(ToString::to_string).collect(),
+            names,
             fetch: Box::new(|matchers, options| {
-                self.runtime
-                    .block_on(fetch_all(&self.client, &self.specs, matchers, options))
-                    .map_err(|e| e.to_string())
+                self.runtime.block_on(async {
+                    let targets = resolve_targets(&self.client, &self.specs, &self.orgs)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let bar = progress_bar(!self.orgs.is_empty(), targets.len());
+                    let progress = |done: usize, _total: usize| {
+                        bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
+                    };
+                    let fetched =
+                        fetch_all(&self.client, &targets, matchers, options, &progress).await;
+                    bar.finish_and_clear();
+                    fetched.map_err(|e| e.to_string())
+                })
             }),
         }
     }
@@ -91,23 +117,18 @@ impl Remote {
     }
 }
 
-/// `--github-token-file`, else `GITHUB_TOKEN`, else `GH_TOKEN`. Messages name the file or the
-/// variable, never the value.
-fn token(args: &GithubArgs) -> anyhow::Result<Option<Token>> {
-    token_from(args.github_token_file.as_deref())
-}
-
-/// The token from `file`, else `GITHUB_TOKEN`, else `GH_TOKEN` (shared with the operator).
-pub fn token_from(file: Option<&std::path::Path>) -> anyhow::Result<Option<Token>> {
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the GitHub token file {}", path.display()))?;
-        return Token::new(&text)
-            .map(Some)
-            .with_context(|| format!("the GitHub token file {} is empty", path.display()));
+/// Repositories fetched so far, on stderr, for organisation scans on a terminal only: a log
+/// file or a test's captured stderr stays free of control sequences.
+fn progress_bar(wanted: bool, total: usize) -> indicatif::ProgressBar {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
     }
-    Ok(["GITHUB_TOKEN", "GH_TOKEN"]
-        .iter()
-        .filter_map(|var| std::env::var(var).ok())
-        .find_map(|value| Token::new(&value)))
+    let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} fetching repositories {pos}/{len} [{bar:30}] {elapsed}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }

@@ -13,9 +13,9 @@ use sluice::github::{GithubClient, GithubOptions, RetryPolicy};
 use sluice::operator::leader::LeaseSettings;
 use sluice::operator::{EnforcementMode, OperatorConfig, OperatorSettings, Scanner};
 use sluice::pack::cache::CompileCache;
-use sluice::scan::ScanOptions;
+use sluice::scan::{ResultCache, ScanOptions};
 
-use crate::cli::args::PackArgs;
+use crate::cli::args::{GithubAuthArgs, PackArgs};
 use crate::cli::units::parse_duration;
 
 const OPERATOR_HELP: &str = "\
@@ -124,9 +124,8 @@ pub struct OperatorArgs {
     #[arg(long, value_name = "HOST", env = "SLUICE_GITHUB_HOST")]
     pub github_host: Option<String>,
 
-    /// Read the GitHub token from FILE (a mounted Secret) instead of GITHUB_TOKEN / GH_TOKEN.
-    #[arg(long, value_name = "FILE", env = "SLUICE_GITHUB_TOKEN_FILE")]
-    pub github_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub auth: GithubAuthArgs,
 
     /// Give up on a GitHub request after DURATION (it is retried like a server error).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
@@ -208,9 +207,13 @@ async fn run(args: &OperatorArgs) -> anyhow::Result<()> {
             .clone()
             .or_else(CompileCache::default_dir)
     };
+    let scan_options = ScanOptions {
+        results: Some(ResultCache::new(cache_dir.as_deref())),
+        ..ScanOptions::default()
+    };
     let github = GithubClient::new(GithubOptions {
         api_url: args.github_api_url.clone(),
-        token: crate::cli::github::token_from(args.github_token_file.as_deref())?,
+        auth: args.auth.resolve()?,
         cache_dir,
         timeout: args.github_timeout,
         retry: RetryPolicy::default(),
@@ -223,7 +226,7 @@ async fn run(args: &OperatorArgs) -> anyhow::Result<()> {
     let scanner = Scanner::new(
         Arc::new(registry),
         github,
-        ScanOptions::default(),
+        scan_options,
         usize::from(args.max_concurrent_scans),
     );
     let identity = format!(

@@ -22,6 +22,9 @@ use crate::github::TreeEntry;
 pub struct Etagged {
     pub etag: String,
     pub body: String,
+    /// The next page of a paginated answer (its `Link` header), replayed with the body.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -154,7 +157,7 @@ pub fn key(parts: &[&str]) -> String {
     hex::encode(hasher.finalize())
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -167,7 +170,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Writes through a private temporary file and a rename, so a reader never sees half a file
 /// and concurrent writers of the same (immutable) entry do not interleave.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -205,6 +208,7 @@ mod tests {
             Etagged {
                 etag: "\"1\"".to_owned(),
                 body: "sha".to_owned(),
+                next: None,
             },
         );
         let again = Cache::new(Some(dir.path()), "https://api.github.com");

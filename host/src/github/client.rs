@@ -13,14 +13,15 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http::header::{ACCEPT, ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH, LOCATION};
+use http::header::{ACCEPT, AUTHORIZATION, ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH, LOCATION};
 use octocrab::Octocrab;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::github::cache::{Cache, Etagged, key};
+use crate::github::installation::Installation;
 use crate::github::retry::{self, Retry, RetryPolicy, SECONDARY_DEFAULT};
-use crate::github::{GithubError, Token};
+use crate::github::{GithubAuth, GithubError};
 
 /// Redirects followed for one request (a rename, then perhaps a transfer).
 const MAX_REDIRECTS: u32 = 3;
@@ -34,7 +35,7 @@ pub struct GithubOptions {
     /// REST API base: `https://api.github.com`, or `https://HOST/api/v3` for GitHub Enterprise
     /// Server.
     pub api_url: String,
-    pub token: Option<Token>,
+    pub auth: GithubAuth,
     /// The sluice cache directory; responses go into its `github/` subdirectory. `None`: memory
     /// only.
     pub cache_dir: Option<PathBuf>,
@@ -49,7 +50,7 @@ impl Default for GithubOptions {
     fn default() -> Self {
         GithubOptions {
             api_url: DEFAULT_API_URL.to_owned(),
-            token: None,
+            auth: GithubAuth::Anonymous,
             cache_dir: None,
             concurrency: 8,
             timeout: Duration::from_secs(30),
@@ -88,6 +89,9 @@ struct Inner {
     cache: Cache,
     stats: Stats,
     retry: RetryPolicy,
+    /// GitHub App auth: the installation token, shared by every clone. `None`: octocrab sends
+    /// the token, if any, itself.
+    installation: Option<Installation>,
     /// Set by a rate limit: no request of this client is sent before it.
     paused_until: Mutex<Option<Instant>>,
 }
@@ -113,6 +117,8 @@ struct Request<'r> {
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub body: String,
+    /// The `Link: <…>; rel="next"` address of a paginated answer, as sent.
+    pub next: Option<String>,
 }
 
 impl GithubClient {
@@ -132,8 +138,17 @@ impl GithubClient {
             .set_connect_timeout(Some(options.timeout))
             .set_read_timeout(Some(options.timeout))
             .set_write_timeout(Some(options.timeout));
-        if let Some(token) = &options.token {
-            builder = builder.personal_token(token.expose().to_owned());
+        let mut installation = None;
+        match &options.auth {
+            GithubAuth::Anonymous => {}
+            GithubAuth::Token(token) => {
+                builder = builder.personal_token(token.expose().to_owned());
+            }
+            GithubAuth::App {
+                app_id,
+                key,
+                installation_id,
+            } => installation = Some(Installation::new(*app_id, key.clone(), *installation_id)),
         }
         let octocrab = builder.build().map_err(|e| bad_url(e.to_string()))?;
         let cache = Cache::new(options.cache_dir.as_deref(), &api_url);
@@ -147,6 +162,7 @@ impl GithubClient {
                 cache,
                 stats,
                 retry: options.retry,
+                installation,
                 paused_until: Mutex::new(None),
             }),
         })
@@ -154,6 +170,10 @@ impl GithubClient {
 
     pub fn api_url(&self) -> &str {
         &self.inner.api_url
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     pub fn stats(&self) -> &Stats {
@@ -250,7 +270,7 @@ impl GithubClient {
     }
 
     /// `location` as a path relative to the API URL, if it is under it.
-    fn under_api_url(&self, location: &str) -> Option<String> {
+    pub(crate) fn under_api_url(&self, location: &str) -> Option<String> {
         let rest = location.strip_prefix(self.inner.api_url.as_str())?;
         rest.starts_with('/').then(|| rest.to_owned())
     }
@@ -259,10 +279,18 @@ impl GithubClient {
     async fn send(
         &self,
         request: &Request<'_>,
-        headers: HeaderMap,
+        mut headers: HeaderMap,
     ) -> Result<Answer, (GithubError, Retry)> {
         let stats = &self.inner.stats;
         let transport = |e: String| (self.transport(e), Retry::Backoff);
+        if let Some(installation) = &self.inner.installation {
+            // Before taking a request permit: renewing the token needs one of its own.
+            let token = self
+                .installation_token(installation)
+                .await
+                .map_err(|e| (e, Retry::Never))?;
+            headers.insert(AUTHORIZATION, bearer(token.expose())?);
+        }
         let paused_until = *self.paused_until();
         if let Some(until) = paused_until
             && until > Instant::now()
@@ -318,6 +346,7 @@ impl GithubClient {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let etag = header(ETAG.as_str());
+        let next = header("link").as_deref().and_then(next_link);
         if matches!(status, 301 | 302 | 307 | 308) {
             let location = header(LOCATION.as_str()).unwrap_or_default();
             return Err((GithubError::Redirected { location }, Retry::Never));
@@ -328,6 +357,7 @@ impl GithubClient {
             stats.not_modified.fetch_add(1, Ordering::Relaxed);
             return Ok(Answer {
                 body: entry.body.clone(),
+                next: entry.next.clone(),
             });
         }
         let body = self
@@ -345,10 +375,11 @@ impl GithubClient {
                     Etagged {
                         etag,
                         body: body.clone(),
+                        next: next.clone(),
                     },
                 );
             }
-            return Ok(Answer { body });
+            return Ok(Answer { body, next });
         }
         let message = github_message(&body);
         let limited = GithubError::RateLimited { status, reset };
@@ -388,6 +419,50 @@ impl GithubClient {
         })
     }
 
+    /// One POST with an empty body, counted like every request, not retried: the status and
+    /// body, whatever they are.
+    pub(crate) async fn post(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        headers: HeaderMap,
+    ) -> Result<(u16, String), GithubError> {
+        let stats = &self.inner.stats;
+        let octocrab = &self.inner.octocrab;
+        let response = {
+            let _permit = self
+                .inner
+                .limit
+                .acquire()
+                .await
+                .map_err(|_| self.transport("the request limiter was closed".to_owned()))?;
+            stats.requests.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!("POST {path}");
+            let mut builder = http::Request::builder()
+                .method(http::Method::POST)
+                .uri(path);
+            for (name, value) in &headers {
+                builder = builder.header(name, value);
+            }
+            let request = octocrab
+                .build_request(builder, None::<&()>)
+                .map_err(|e| self.transport(e.to_string()))?;
+            octocrab
+                .execute(request)
+                .await
+                .map_err(|e| self.transport(e.to_string()))?
+        };
+        let status = response.status().as_u16();
+        if let Ok(mut counts) = stats.by_endpoint.lock() {
+            *counts.entry((endpoint, status)).or_default() += 1;
+        }
+        let body = octocrab
+            .body_to_string(response)
+            .await
+            .map_err(|e| self.transport(e.to_string()))?;
+        Ok((status, body))
+    }
+
     fn transport(&self, message: String) -> GithubError {
         GithubError::Transport {
             api_url: self.inner.api_url.clone(),
@@ -396,10 +471,41 @@ impl GithubClient {
     }
 }
 
-fn header_value(text: &str) -> Result<HeaderValue, GithubError> {
+/// An `Authorization: Bearer` value, marked sensitive so that no HTTP layer logs it.
+pub(crate) fn bearer(secret: &str) -> Result<HeaderValue, (GithubError, Retry)> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {secret}")).map_err(|_| {
+        (
+            GithubError::InvalidResponse {
+                endpoint: "authorization".to_owned(),
+                message: "the credential is not a valid header value".to_owned(),
+            },
+            Retry::Never,
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+pub(crate) fn header_value(text: &str) -> Result<HeaderValue, GithubError> {
     HeaderValue::from_str(text).map_err(|e| GithubError::InvalidResponse {
         endpoint: "cache".to_owned(),
         message: format!("unusable header value: {e}"),
+    })
+}
+
+/// The `rel="next"` address of a `Link` header (`<url>; rel="next", <url>; rel="last"`).
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.trim().split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == r#"rel="next""#)
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
     })
 }
 
@@ -477,6 +583,19 @@ mod tests {
             }
         });
         (url, arrivals)
+    }
+
+    #[test]
+    fn next_links() {
+        let link = r#"<https://api.github.com/organizations/1/repos?page=2>; rel="next", <https://api.github.com/organizations/1/repos?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://api.github.com/organizations/1/repos?page=2")
+        );
+        assert_eq!(
+            next_link(r#"<https://x/?page=1>; rel="prev", <https://x/?page=1>; rel="first""#),
+            None
+        );
     }
 
     #[test]

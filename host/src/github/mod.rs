@@ -7,18 +7,23 @@
 //! request, the tree of a commit is listed once, and only blobs some pack wants are fetched,
 //! each by its immutable SHA.
 
-mod cache;
+mod auth;
+pub(crate) mod cache;
 mod client;
 mod error;
 mod fetch;
+mod installation;
+mod org;
 mod retry;
 mod spec;
 mod token;
 mod tree;
 
+pub use auth::{AppKey, AppSource, AuthError, GithubAuth};
 pub use client::{DEFAULT_API_URL, GithubClient, GithubOptions, Stats};
 pub use error::{GithubError, RepoError};
 pub use fetch::{FetchedFile, FetchedRepo, LargeFile, fetch_repository, resolve_commit};
+pub use org::{OrgRepos, list_org_repos};
 pub use retry::RetryPolicy;
 pub use spec::RepoSpec;
 pub use token::Token;

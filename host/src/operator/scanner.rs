@@ -196,10 +196,11 @@ impl Scanner {
     ) -> Result<Arc<ScanOutcome>, ScanFailure> {
         let digest = hex::encode(Sha256::digest(document.as_bytes()));
         let key = format!("inline:{file_name}@{digest}#{}", self.inner.pack_set);
+        let digest = digest.clone();
         let this = self.clone();
         let (file_name, document) = (file_name.to_owned(), document.to_owned());
         self.shared(key, async move {
-            let root = inline_root(&this.inner.matchers, &file_name, document);
+            let root = inline_root(&this.inner.matchers, &file_name, document, &digest);
             this.run_scan(None, root).await
         })
         .await
@@ -302,7 +303,12 @@ impl Scanner {
 }
 
 /// A collected root holding one in-memory pipeline document.
-fn inline_root(matchers: &[PackMatcher], file_name: &str, document: String) -> Collected {
+fn inline_root(
+    matchers: &[PackMatcher],
+    file_name: &str,
+    document: String,
+    digest: &str,
+) -> Collected {
     let packs = wanted_by(matchers, file_name).settle(&document);
     Collected {
         roots: vec![CollectedRoot {
@@ -313,8 +319,12 @@ fn inline_root(matchers: &[PackMatcher], file_name: &str, document: String) -> C
                 content: document,
                 packs,
             }],
+            // The cluster has no configuration file; the document's digest stands in for a
+            // commit in the result cache's key.
             origin: RootOrigin::Fetched {
                 config_files: Default::default(),
+                repository: "cluster".to_owned(),
+                commit: digest.to_owned(),
             },
         }],
         files_seen: 1,

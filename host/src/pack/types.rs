@@ -169,7 +169,7 @@ pub struct Mitigation {
 }
 
 /// A finding as a pack returned it (paths relative to the repository root).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackFinding {
     pub rule_id: String,
     pub severity: Severity,
@@ -193,7 +193,7 @@ pub enum FileErrorKind {
 }
 
 /// A file a pack could not (fully) analyse.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackFileError {
     pub path: String,
     pub kind: FileErrorKind,
@@ -202,7 +202,7 @@ pub struct PackFileError {
 }
 
 /// One scan call's output, after the host checked and capped it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PackOutput {
     pub findings: Vec<PackFinding>,
     pub file_errors: Vec<PackFileError>,

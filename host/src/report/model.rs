@@ -117,6 +117,8 @@ pub enum ErrorKind {
     Limit,
     /// A pack failed to load or run, or returned invalid output.
     Pack,
+    /// A repository of a `--github-org` scan could not be read (the others were scanned).
+    Repository,
 }
 
 impl ErrorKind {
@@ -130,6 +132,7 @@ impl ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Limit => "limit",
             ErrorKind::Pack => "pack",
+            ErrorKind::Repository => "repository",
         }
     }
 }
@@ -236,6 +239,8 @@ pub struct Summary {
     pub suppressed: usize,
     /// Findings hidden because their fingerprint is in the `--baseline` file.
     pub baselined: usize,
+    /// Pack runs answered from the result cache (fetched commits scanned before).
+    pub cached_results: usize,
 }
 
 /// Where and why a finding was suppressed in the source.
@@ -280,6 +285,8 @@ pub struct Report {
     pub baselined: usize,
     /// Repositories read through the GitHub API, with the commit each ref resolved to.
     pub repositories: Vec<ScannedRepository>,
+    /// Pack runs answered from the result cache instead of running the pack.
+    pub cached_results: usize,
 }
 
 /// A repository scanned through the GitHub API (`--github`), in the order named.
@@ -304,6 +311,7 @@ impl Report {
             config_ignored: self.config_ignored,
             suppressed: self.suppressed.len(),
             baselined: self.baselined,
+            cached_results: self.cached_results,
             ..Summary::default()
         };
         for finding in &self.findings {

@@ -57,6 +57,10 @@ pub enum RootOrigin {
     /// repository-relative path.
     Fetched {
         config_files: std::collections::BTreeMap<String, String>,
+        /// `owner/repo` and the commit: what the packs' results for this root depend on, with
+        /// the files themselves (see `ResultCache`).
+        repository: String,
+        commit: String,
     },
 }
 

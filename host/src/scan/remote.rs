@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::config::file::is_config_path;
 use crate::github::{
-    FetchedRepo, GithubClient, GithubError, RepoError, RepoSpec, fetch_repository,
+    FetchedRepo, GithubClient, GithubError, RepoError, RepoSpec, fetch_repository, list_org_repos,
 };
 use crate::report::{ErrorKind, ScanError, ScannedRepository};
 use crate::scan::collect::{
@@ -18,20 +18,95 @@ use crate::scan::collect::{
 };
 use crate::scan::matcher::PackMatcher;
 
+/// A repository to fetch.
+#[derive(Debug, Clone)]
+pub struct RemoteTarget {
+    pub spec: RepoSpec,
+    /// Named as a member of an organisation: if it cannot be read, the report gets an error
+    /// entry for it and the other repositories are still scanned. A repository the user named
+    /// itself fails the whole scan instead.
+    pub tolerate_failure: bool,
+}
+
+/// Why the remote part of a scan could not be done at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("organisation {org}: {error}")]
+    Org {
+        org: String,
+        #[source]
+        error: GithubError,
+    },
+    #[error(
+        "organisation {org} has no repository to scan ({archived} archived repositor{} skipped)",
+        if *.archived == 1 { "y" } else { "ies" }
+    )]
+    EmptyOrg { org: String, archived: usize },
+}
+
+/// The repositories named with `--github`, then every non-archived repository of each
+/// organisation (at its default branch) not already named.
+pub async fn resolve_targets(
+    client: &GithubClient,
+    repos: &[RepoSpec],
+    orgs: &[String],
+) -> Result<Vec<RemoteTarget>, RemoteError> {
+    let mut targets: Vec<RemoteTarget> = repos
+        .iter()
+        .map(|spec| RemoteTarget {
+            spec: spec.clone(),
+            tolerate_failure: false,
+        })
+        .collect();
+    for org in orgs {
+        let listed = list_org_repos(client, org)
+            .await
+            .map_err(|error| RemoteError::Org {
+                org: org.clone(),
+                error,
+            })?;
+        if listed.repos.is_empty() {
+            return Err(RemoteError::EmptyOrg {
+                org: org.clone(),
+                archived: listed.archived,
+            });
+        }
+        tracing::info!(
+            "organisation {org}: {} repositories to scan, {} archived skipped",
+            listed.repos.len(),
+            listed.archived
+        );
+        for spec in listed.repos {
+            if !targets.iter().any(|t| t.spec == spec) {
+                targets.push(RemoteTarget {
+                    spec,
+                    tolerate_failure: true,
+                });
+            }
+        }
+    }
+    Ok(targets)
+}
+
 /// Fetches every repository (concurrently, within the client's request limit) and collects
-/// the files the packs want. The first repository that cannot be read fails the whole scan:
-/// a partial remote scan must not look like a clean one.
+/// the files the packs want. `progress(done, total)` is called as each repository is fetched.
+/// A repository that cannot be read fails the whole scan unless it is tolerated (an
+/// organisation's), in which case it becomes an error entry: a partial remote scan must never
+/// look like a clean one.
 pub async fn fetch_all(
     client: &GithubClient,
-    specs: &[RepoSpec],
+    targets: &[RemoteTarget],
     matchers: &[PackMatcher],
     options: &CollectOptions,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<Collected, RepoError> {
     let matchers: Arc<[PackMatcher]> = Arc::from(matchers);
     let mut fetches = JoinSet::new();
-    for (index, spec) in specs.iter().enumerate() {
+    for (index, target) in targets.iter().enumerate() {
         let client = client.clone();
-        let spec = spec.clone();
+        let spec = target.spec.clone();
         let matchers = Arc::clone(&matchers);
         let max_size = options.max_file_size;
         fetches.spawn(async move {
@@ -43,6 +118,8 @@ pub async fn fetch_all(
         });
     }
     let mut fetched: Vec<(usize, FetchedRepo)> = Vec::new();
+    let mut failed: Vec<(usize, RepoError)> = Vec::new();
+    let mut done = 0;
     while let Some(joined) = fetches.join_next().await {
         let (index, result) = joined.map_err(|e| RepoError {
             spec: "github".to_owned(),
@@ -51,11 +128,29 @@ pub async fn fetch_all(
                 message: format!("fetch task failed: {e}"),
             },
         })?;
-        fetched.push((index, result?));
+        done += 1;
+        progress(done, targets.len());
+        match result {
+            Ok(repo) => fetched.push((index, repo)),
+            Err(error) if targets[index].tolerate_failure => failed.push((index, error)),
+            Err(error) => return Err(error),
+        }
     }
     // The order the user named them in, whatever order the answers came in.
     fetched.sort_by_key(|(index, _)| *index);
+    failed.sort_by_key(|(index, _)| *index);
     let mut collected = Collected::default();
+    for (index, error) in failed {
+        tracing::warn!("{error}; the other repositories are scanned");
+        collected.errors.push(
+            ScanError::new(
+                ErrorKind::Repository,
+                format!("cannot read the repository: {}", error.error),
+            )
+            .path(targets[index].spec.full_name())
+            .reason(error.error.reason()),
+        );
+    }
     for (_, repo) in &fetched {
         tracing::info!("{}: scanning commit {}", repo.spec, repo.commit);
         collect_fetched(repo, &matchers, options, &mut collected);
@@ -161,6 +256,10 @@ pub fn collect_fetched(
     collected.roots.push(CollectedRoot {
         root: PathBuf::from(root),
         files,
-        origin: RootOrigin::Fetched { config_files },
+        origin: RootOrigin::Fetched {
+            config_files,
+            repository: repo.spec.full_name(),
+            commit: repo.commit.clone(),
+        },
     });
 }

@@ -11,6 +11,7 @@ use crate::report::rule_docs;
 use crate::report::{ErrorKind, Finding, PackSummary, Report, ReportRule, ScanError};
 use crate::scan::collect::{CollectOptions, Collected, CollectedRoot, RootOrigin, collect};
 use crate::scan::matcher::PackMatcher;
+use crate::scan::result_cache::{ResultCache, ResultKey};
 
 /// What to scan and how.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +23,9 @@ pub struct ScanOptions {
     pub pack_options: BTreeMap<String, Vec<(String, String)>>,
     /// Where `.sluice.yml` comes from; its options fill in names `pack_options` leaves unset.
     pub config: ConfigSource,
+    /// Pack outputs for fetched commits, reused instead of running the pack again. `None`:
+    /// every pack runs.
+    pub results: Option<ResultCache>,
 }
 
 /// Why a scan could not start at all (exit code 2).
@@ -108,7 +112,9 @@ pub fn scan_with(
     for root in &collected.roots {
         let config = match &root.origin {
             RootOrigin::Local => loader.for_root(&root.root)?,
-            RootOrigin::Fetched { config_files } => loader.for_fetched(&root.root, config_files)?,
+            RootOrigin::Fetched { config_files, .. } => {
+                loader.for_fetched(&root.root, config_files)?
+            }
         };
         configs.insert(root.root.clone(), config);
     }
@@ -133,7 +139,8 @@ pub fn scan_with(
     let results = run_jobs(registry, &selected, &jobs, options, &configs);
 
     let mut files_per_pack = vec![0usize; selected.len()];
-    for ((root, pack), result) in jobs.iter().zip(results) {
+    for ((root, pack), (result, cached)) in jobs.iter().zip(results) {
+        report.cached_results += usize::from(cached);
         let chosen = &selected[*pack];
         files_per_pack[*pack] += root.files.iter().filter(|f| f.packs.contains(pack)).count();
         let before = report.findings.len();
@@ -242,18 +249,18 @@ fn job_error(error: &crate::pack::PackError) -> (&'static str, String) {
     (error.kind(), error.to_string())
 }
 
-/// Runs every (root, pack) job, spreading them over the machine's cores. Each call gets its own
-/// store, so jobs share nothing but the compiled code.
+/// Runs every (root, pack) job, spreading them over the machine's cores; a job whose output
+/// the result cache holds is answered from it (the flag says so) and runs no pack. Each call
+/// gets its own store, so jobs share nothing but the compiled code.
 fn run_jobs(
     registry: &PackRegistry,
     selected: &[Selected<'_>],
     jobs: &[(&CollectedRoot, usize)],
     options: &ScanOptions,
     configs: &Configs,
-) -> Vec<JobResult> {
-    let run_one = |(root, pack): &(&CollectedRoot, usize)| -> JobResult {
+) -> Vec<(JobResult, bool)> {
+    let run_one = |(root, pack): &(&CollectedRoot, usize)| -> (JobResult, bool) {
         let chosen = &selected[*pack];
-        let loaded = registry.load(chosen.index).map_err(job_error)?;
         let files: Vec<SourceFile> = root
             .files
             .iter()
@@ -272,10 +279,44 @@ fn run_jobs(
             config_of(configs, &root.root),
             &chosen.info.id,
         );
-        loaded
-            .0
-            .scan(&files, &pack_options)
-            .map_err(|e| job_error(&e))
+        let cache = match (&options.results, &root.origin) {
+            (
+                Some(cache),
+                RootOrigin::Fetched {
+                    repository, commit, ..
+                },
+            ) => Some((
+                cache,
+                ResultKey {
+                    repository,
+                    commit,
+                    pack_sha256: registry.packs()[chosen.index].source.sha256(),
+                    pack_id: &chosen.info.id,
+                    pack_version: &chosen.info.version,
+                    options: &pack_options,
+                    files: &files,
+                },
+            )),
+            _ => None,
+        };
+        if let Some((cache, key)) = &cache
+            && let Some(output) = cache.get(key)
+        {
+            return (Ok(output), true);
+        }
+        let output = registry
+            .load(chosen.index)
+            .map_err(job_error)
+            .and_then(|loaded| {
+                loaded
+                    .0
+                    .scan(&files, &pack_options)
+                    .map_err(|e| job_error(&e))
+            });
+        if let (Some((cache, key)), Ok(output)) = (&cache, &output) {
+            cache.put(key, output);
+        }
+        (output, false)
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -284,7 +325,7 @@ fn run_jobs(
         return jobs.iter().map(run_one).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<JobResult>> = (0..jobs.len()).map(|_| None).collect();
+    let mut results: Vec<Option<(JobResult, bool)>> = (0..jobs.len()).map(|_| None).collect();
     let slots = std::sync::Mutex::new(&mut results);
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -302,7 +343,7 @@ fn run_jobs(
     });
     results
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(("host", "a scan worker stopped".to_owned()))))
+        .map(|r| r.unwrap_or_else(|| (Err(("host", "a scan worker stopped".to_owned())), false)))
         .collect()
 }
 
