@@ -5,7 +5,8 @@
 pub struct Fault {
     /// HTTP method ("GET", "PATCH", ...); None matches any.
     pub method: Option<String>,
-    /// Substring of the request path, e.g. "/status" or "/gitrepositories"; "" matches any.
+    /// Substring of `path?query`, e.g. "/status", "/gitrepositories?" (list and watch, not
+    /// single objects) or "watch=true"; "" matches any.
     pub path_contains: String,
     pub status: u16,
     pub reason: String,
@@ -25,8 +26,10 @@ impl Fault {
 }
 
 /// Takes one use of the first matching fault.
-pub fn take(faults: &mut Vec<Fault>, method: &str, path: &str) -> Option<(u16, String)> {
-    let i = faults.iter().position(|f| f.matches(method, path))?;
+pub fn take(faults: &mut Vec<Fault>, method: &str, path_and_query: &str) -> Option<(u16, String)> {
+    let i = faults
+        .iter()
+        .position(|f| f.matches(method, path_and_query))?;
     let f = &mut faults[i];
     f.remaining -= 1;
     let hit = (f.status, f.reason.clone());

@@ -139,7 +139,8 @@ impl FakeApiServer {
             body: String::from_utf8_lossy(&body).into_owned(),
             status: 0,
         });
-        let resp = match faults::take(&mut st.faults, &method, &path) {
+        let path_and_query = format!("{path}?{raw_query}");
+        let resp = match faults::take(&mut st.faults, &method, &path_and_query) {
             Some((code, reason)) => wire::error_response(&ApiError::new(
                 code,
                 &reason,
@@ -227,7 +228,8 @@ impl FakeApiServer {
             .cloned()
             .ok_or_else(|| ApiError::not_found("customresourcedefinitions", name))?;
         let key = State::key(&res, "", name);
-        st.delete(&key).map(|_| ())
+        st.delete(&key, &store::DeleteOptions::default())
+            .map(|_| ())
     }
 
     /// The stored object (`ns` is ignored for cluster-scoped kinds).
@@ -286,8 +288,10 @@ impl FakeApiServer {
 
     // ----- fault injection and watch control -----
 
-    /// Answers the next `times` requests with `method` (None: any) whose path contains
-    /// `path_contains` with an error status instead of serving them.
+    /// Answers the next `times` requests with `method` (None: any) whose `path?query` contains
+    /// `path_contains` with an error status instead of serving them. E.g. `"/widgets?"` hits
+    /// list and watch but not single objects, `"watch=true"` only watches, `"/status"` only
+    /// status writes. Faults are checked in the order they were added.
     pub fn fail_next(
         &self,
         method: Option<&str>,

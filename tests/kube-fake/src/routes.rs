@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::patch::{PatchKind, apply_patch, rv_precondition};
 use crate::registry::Resource;
 use crate::selector::Selector;
-use crate::store::{ObjKey, State, meta_mut, meta_str};
+use crate::store::{DeleteOptions, ObjKey, State, meta_mut, meta_str};
 use crate::watch::{WatchRequest, present};
 use crate::wire::{BoxBody, error_response, json_response, stream_response};
 use crate::{discovery, ssa, watch};
@@ -122,7 +122,9 @@ pub fn dispatch(st: &mut State, req: &Req<'_>, bookmark_interval: Duration) -> R
                         .ok_or_else(|| ApiError::not_found(&res.plural, &name)),
                     "PUT" => replace(st, req, &res, &key, status_only),
                     "PATCH" => patch(st, req, &res, &key, status_only),
-                    "DELETE" => st.delete(&key).map(|o| present(&o, &res)),
+                    "DELETE" => st
+                        .delete(&key, &DeleteOptions::from_body(req.body))
+                        .map(|o| present(&o, &res)),
                     _ => Err(ApiError::new(
                         405,
                         "MethodNotAllowed",
@@ -391,6 +393,7 @@ fn delete_collection(
     ns: Option<&str>,
 ) -> Result<Value, ApiError> {
     let sel = selector(req)?;
+    let opts = DeleteOptions::from_body(req.body);
     let keys: Vec<ObjKey> = matching(st, res, ns, &sel)
         .into_iter()
         .map(|(k, _)| k.clone())
@@ -398,7 +401,7 @@ fn delete_collection(
     let mut items = Vec::new();
     for key in keys {
         if st.objects.contains_key(&key) {
-            items.push(present(&st.delete(&key)?, res));
+            items.push(present(&st.delete(&key, &opts)?, res));
         }
     }
     Ok(

@@ -24,6 +24,40 @@ pub struct ObjKey {
     pub name: String,
 }
 
+/// What a DELETE request's body (`DeleteOptions`) asks for.
+#[derive(Clone, Debug, Default)]
+pub struct DeleteOptions {
+    /// `propagationPolicy: Orphan`: dependents keep existing, minus the owner reference.
+    pub orphan: bool,
+    pub resource_version: Option<String>,
+    pub uid: Option<String>,
+}
+
+impl DeleteOptions {
+    pub fn from_body(body: &[u8]) -> Self {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let pre = |f: &str| {
+            v.pointer(&format!("/preconditions/{f}"))
+                .and_then(Value::as_str)
+                .map(String::from)
+        };
+        DeleteOptions {
+            orphan: v.get("propagationPolicy").and_then(Value::as_str) == Some("Orphan"),
+            resource_version: pre("resourceVersion"),
+            uid: pre("uid"),
+        }
+    }
+}
+
+fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
+    meta(obj)
+        .and_then(|m| m.get("ownerReferences"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("uid").and_then(Value::as_str))
+}
+
 /// One committed write: `old` None means created, `new` None means deleted.
 #[derive(Debug)]
 pub struct Change {
@@ -289,7 +323,7 @@ impl State {
         {
             // The last state (finalizers emptied) is what the DELETED event carries.
             self.objects.insert(key.clone(), new.clone());
-            return self.remove(key).map(|o| o.unwrap_or(new));
+            return self.remove(key, false).map(|o| o.unwrap_or(new));
         }
         if is_crd_res(&key.res) {
             self.registry
@@ -302,12 +336,22 @@ impl State {
     }
 
     /// DELETE: with finalizers only marks the object; otherwise removes it and its dependents.
-    pub fn delete(&mut self, key: &ObjKey) -> Result<Value, ApiError> {
+    pub fn delete(&mut self, key: &ObjKey, opts: &DeleteOptions) -> Result<Value, ApiError> {
         let old = self
             .objects
             .get(key)
             .cloned()
             .ok_or_else(|| ApiError::not_found(&key.res.plural, &key.name))?;
+        let precondition_failed = |field: &str, wanted: &Option<String>| {
+            wanted
+                .as_deref()
+                .is_some_and(|w| Some(w) != meta_str(&old, field))
+        };
+        if precondition_failed("resourceVersion", &opts.resource_version)
+            || precondition_failed("uid", &opts.uid)
+        {
+            return Err(ApiError::conflict(&key.res.plural, &key.name));
+        }
         if !finalizers_empty(&old) {
             if meta(&old).is_some_and(|m| m.contains_key("deletionTimestamp")) {
                 return Ok(old);
@@ -319,35 +363,59 @@ impl State {
                 .commit(key, Some(old), Some(new))
                 .expect("update yields the object"));
         }
-        Ok(self.remove(key)?.unwrap_or(old))
+        Ok(self.remove(key, opts.orphan)?.unwrap_or(old))
     }
 
-    /// Really removes an object, then (background propagation, done at once) its dependents, and
-    /// for a CRD the whole kind.
-    fn remove(&mut self, key: &ObjKey) -> Result<Option<Value>, ApiError> {
+    /// Really removes an object, then its dependents (background propagation, done at once: a
+    /// dependent whose only owners are gone is deleted, one with other owners loses the dangling
+    /// reference; with `Orphan` every dependent just loses it), the objects of a deleted
+    /// namespace, and for a CRD the whole kind.
+    fn remove(&mut self, key: &ObjKey, orphan: bool) -> Result<Option<Value>, ApiError> {
         let Some(old) = self.objects.get(key).cloned() else {
             return Ok(None);
         };
         let removed = self.commit(key, Some(old.clone()), None);
         if let Some(uid) = meta_str(&old, "uid") {
-            let dependents: Vec<ObjKey> = self
+            let dependents: Vec<(ObjKey, Value)> = self
                 .objects
                 .iter()
-                .filter(|(_, o)| {
-                    meta(o)
-                        .and_then(|m| m.get("ownerReferences"))
-                        .and_then(Value::as_array)
-                        .is_some_and(|refs| {
-                            refs.iter()
-                                .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid))
-                        })
-                })
-                .map(|(k, _)| k.clone())
+                .filter(|(_, o)| owner_uids(o).any(|u| u == uid))
+                .map(|(k, o)| (k.clone(), o.clone()))
                 .collect();
-            for dep in dependents {
+            for (dep, obj) in dependents {
+                let others: Vec<Value> = meta(&obj)
+                    .and_then(|m| m.get("ownerReferences"))
+                    .and_then(Value::as_array)
+                    .map(|refs| {
+                        refs.iter()
+                            .filter(|r| r.get("uid").and_then(Value::as_str) != Some(uid))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 // A dependent may already be gone through another owner in this same cascade.
-                if self.objects.contains_key(&dep) {
-                    self.delete(&dep)?;
+                if !self.objects.contains_key(&dep) {
+                    continue;
+                }
+                if orphan || !others.is_empty() {
+                    let mut new = obj.clone();
+                    meta_mut(&mut new).insert("ownerReferences".into(), Value::Array(others));
+                    self.commit(&dep, Some(obj), Some(new));
+                } else {
+                    self.delete(&dep, &DeleteOptions::default())?;
+                }
+            }
+        }
+        if key.res.group.is_empty() && key.res.plural == "namespaces" {
+            let contents: Vec<ObjKey> = self
+                .objects
+                .keys()
+                .filter(|k| k.ns == key.name)
+                .cloned()
+                .collect();
+            for k in contents {
+                if self.objects.contains_key(&k) {
+                    self.delete(&k, &DeleteOptions::default())?;
                 }
             }
         }

@@ -68,9 +68,12 @@ pub async fn serve(server: crate::FakeApiServer) -> std::io::Result<ServerHandle
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
+        // Connections live in this set, so stopping the server also ends open watches.
+        let mut connections = tokio::task::JoinSet::new();
         while let Ok((stream, _)) = listener.accept().await {
+            while connections.try_join_next().is_some() {}
             let server = server.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let svc =
                     hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
                         let server = server.clone();

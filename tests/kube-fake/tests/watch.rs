@@ -222,3 +222,117 @@ async fn deleting_the_crd_deletes_its_objects_and_ends_watches() {
     assert!(matches!(err, kube::Error::Api(s) if s.code == 404));
     assert!(!fake.serves("example.sluice.dev/v1", "widgets"));
 }
+
+#[tokio::test]
+async fn streaming_lists_end_with_the_initial_events_bookmark() {
+    let fake = FakeApiServer::new();
+    let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
+    api.create(&PostParams::default(), &cm("a", "x"))
+        .await
+        .expect("create a");
+    let mut w = watcher::watcher(api.clone(), watcher::Config::default().streaming_lists()).boxed();
+    assert!(matches!(next(&mut w).await.expect("init"), Event::Init));
+    assert_eq!(name_of(&next(&mut w).await.expect("init apply")), "a");
+    assert!(matches!(
+        next(&mut w).await.expect("init done"),
+        Event::InitDone
+    ));
+    api.create(&PostParams::default(), &cm("b", "x"))
+        .await
+        .expect("create b");
+    assert_eq!(name_of(&next(&mut w).await.expect("b")), "b");
+    let watch = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.is_watch())
+        .expect("a watch request");
+    assert_eq!(
+        watch.query_param("sendInitialEvents").as_deref(),
+        Some("true")
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| r.method != "GET" || r.is_watch()),
+        "no LIST with streaming lists"
+    );
+}
+
+#[tokio::test]
+async fn crds_are_watchable_so_late_kinds_can_be_picked_up() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let fake = FakeApiServer::new();
+    let crds: Api<CustomResourceDefinition> = Api::all(fake.client());
+    let mut w = watcher::watcher(crds, watcher::Config::default()).boxed();
+    assert!(matches!(next(&mut w).await.expect("init"), Event::Init));
+    assert!(matches!(
+        next(&mut w).await.expect("init done"),
+        Event::InitDone
+    ));
+    install_widget_crd(&fake);
+    match next(&mut w).await.expect("crd") {
+        Event::Apply(crd) => {
+            assert_eq!(crd.name_any(), "widgets.example.sluice.dev");
+            assert_eq!(crd.spec.names.kind, "Widget");
+        }
+        other => panic!("expected the CRD, got {other:?}"),
+    }
+    fake.delete_crd("widgets.example.sluice.dev")
+        .expect("delete");
+    assert!(matches!(
+        next(&mut w).await.expect("crd gone"),
+        Event::Delete(_)
+    ));
+}
+
+#[tokio::test]
+async fn watches_close_at_timeout_seconds_and_on_drop_watches() {
+    let fake = FakeApiServer::new();
+    let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
+    let rv = fake.resource_version().to_string();
+    let mut short = api
+        .watch(&kube::api::WatchParams::default().timeout(1), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    let ended = tokio::time::timeout(GUARD, short.next())
+        .await
+        .expect("closed by the server");
+    assert!(
+        ended.is_none(),
+        "no events, then the end of the stream: {ended:?}"
+    );
+    let mut long = api
+        .watch(&kube::api::WatchParams::default(), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    fake.drop_watches();
+    let ended = tokio::time::timeout(GUARD, long.next())
+        .await
+        .expect("closed by drop_watches");
+    assert!(ended.is_none());
+}
+
+#[tokio::test]
+async fn injected_watch_failure_is_retried_by_the_watcher() {
+    let fake = FakeApiServer::new();
+    let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
+    fake.fail_next(None, "watch=true", 500, "InternalError", 1);
+    let mut w = watcher::watcher(api.clone(), watcher::Config::default()).boxed();
+    assert!(matches!(next(&mut w).await.expect("init"), Event::Init));
+    assert!(matches!(
+        next(&mut w).await.expect("init done"),
+        Event::InitDone
+    ));
+    assert!(next(&mut w).await.is_err(), "the injected 500 surfaces");
+    api.create(&PostParams::default(), &cm("a", "x"))
+        .await
+        .expect("create a");
+    assert_eq!(name_of(&next(&mut w).await.expect("a")), "a");
+    let lists = fake.requests().iter().filter(|r| !r.is_watch()).count();
+    assert_eq!(
+        lists, 2,
+        "one LIST and the create: an HTTP error on watch does not re-list"
+    );
+}

@@ -367,3 +367,81 @@ async fn injected_faults_and_request_log() {
     fake.clear_log();
     assert!(fake.requests().is_empty());
 }
+
+#[tokio::test]
+async fn gc_keeps_dependents_with_other_owners_and_honours_orphan() {
+    let fake = FakeApiServer::new();
+    let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
+    let a = api
+        .create(&PostParams::default(), &cm("a", json!({})))
+        .await
+        .expect("a");
+    let b = api
+        .create(&PostParams::default(), &cm("b", json!({})))
+        .await
+        .expect("b");
+    let r = |o: &ConfigMap| json!({"apiVersion": "v1", "kind": "ConfigMap", "name": o.name_any(), "uid": o.uid().expect("uid")});
+    let shared: ConfigMap = serde_json::from_value(
+        json!({"metadata": {"name": "shared", "ownerReferences": [r(&a), r(&b)]}}),
+    )
+    .expect("valid");
+    api.create(&PostParams::default(), &shared)
+        .await
+        .expect("shared");
+    api.delete("a", &DeleteParams::default())
+        .await
+        .expect("delete a");
+    let left = api.get("shared").await.expect("still owned by b");
+    assert_eq!(
+        left.owner_references()
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect::<Vec<_>>(),
+        ["b"]
+    );
+    api.delete("b", &DeleteParams::orphan())
+        .await
+        .expect("orphan b");
+    let orphaned = api.get("shared").await.expect("orphaned, not deleted");
+    assert!(orphaned.owner_references().is_empty());
+
+    let stale = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            resource_version: Some("1".into()),
+            uid: None,
+        }),
+        ..DeleteParams::default()
+    };
+    let err = api
+        .delete("shared", &stale)
+        .await
+        .expect_err("precondition");
+    assert_eq!(api_code(err), (409, "Conflict".into()));
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_deletes_its_objects() {
+    use k8s_openapi::api::core::v1::Namespace;
+    let fake = FakeApiServer::new();
+    let nss: Api<Namespace> = Api::all(fake.client());
+    nss.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "team"}})).expect("valid"),
+    )
+    .await
+    .expect("namespace");
+    let team: Api<ConfigMap> = Api::namespaced(fake.client(), "team");
+    let default: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
+    team.create(&PostParams::default(), &cm("x", json!({})))
+        .await
+        .expect("in team");
+    default
+        .create(&PostParams::default(), &cm("y", json!({})))
+        .await
+        .expect("in default");
+    nss.delete("team", &DeleteParams::default())
+        .await
+        .expect("delete namespace");
+    assert!(team.get_opt("x").await.expect("get").is_none());
+    assert!(default.get_opt("y").await.expect("get").is_some());
+}
