@@ -6,6 +6,20 @@
 //! finalizers, ownerReference garbage collection, CRDs that install kinds, a request log and
 //! fault injection. `serve_http()` exposes the same server on 127.0.0.1 for real processes.
 //!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kube::api::{Api, ListParams};
+//! let fake = sluice_kube_fake::FakeApiServer::new();
+//! fake.load_crds_from_dir(&sluice_kube_fake::upstream_crds_dir()?)?;
+//! fake.apply_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n")?;
+//! let cms: Api<ConfigMap> = Api::default_namespaced(fake.client());
+//! assert_eq!(cms.list(&ListParams::default()).await?.items.len(), 1);
+//! fake.fail_next(Some("PATCH"), "/status", 409, "Conflict", 1); // next status write conflicts
+//! assert!(fake.writes().is_empty()); // only the GET so far
+//! # Ok(()) }
+//! ```
+//!
 //! Known gaps: no admission or schema validation, no RBAC, no defaulting, no conversion between
 //! CRD versions, strategic merge is plain merge, SSA ownership is per leaf field (lists atomic).
 

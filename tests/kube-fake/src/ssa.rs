@@ -181,7 +181,7 @@ mod tests {
         )
         .expect("forced");
         assert_eq!(forced, json!({"spec": {"x": 1, "y": 3}}));
-        // a re-applies without y: y is b's now, so it stays; x is shared with... nobody else now.
+        // a re-applies with only z: y went to b by force, x was a's alone, so x goes.
         let again = apply(
             Some(&forced),
             &json!({"spec": {"z": 0}}),
