@@ -445,3 +445,49 @@ fn decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        let q = parse_query("labelSelector=tier+in+%28web%2Cdb%29&watch=true&bad=%zz&empty");
+        assert_eq!(q["labelSelector"], "tier in (web,db)");
+        assert_eq!(q["watch"], "true");
+        assert_eq!(q["bad"], "%zz");
+        assert_eq!(q["empty"], "");
+    }
+
+    #[test]
+    fn namespace_status_is_not_a_namespaced_collection() {
+        let (tx, _) = tokio::sync::broadcast::channel(4);
+        let st = State::new(tx);
+        match resolve(&st, "/api/v1/namespaces/team/status") {
+            Ok(Target::Object { res, ns, name, sub }) => {
+                assert_eq!(
+                    (res.plural.as_str(), ns, name.as_str(), sub.as_deref()),
+                    ("namespaces", None, "team", Some("status"))
+                );
+            }
+            _ => panic!("namespace status should resolve to the namespace object"),
+        }
+        match resolve(&st, "/api/v1/namespaces/team/configmaps/c") {
+            Ok(Target::Object { res, ns, name, sub }) => {
+                assert_eq!(
+                    (res.plural.as_str(), ns.as_deref(), name.as_str(), sub),
+                    ("configmaps", Some("team"), "c", None)
+                );
+            }
+            _ => panic!("namespaced object"),
+        }
+        assert!(
+            resolve(&st, "/api/v1/namespaces/team/configmaps/c/status").is_err(),
+            "no status subresource"
+        );
+        assert!(
+            resolve(&st, "/apis/argoproj.io/v1alpha1/applications").is_err(),
+            "CRD not installed"
+        );
+    }
+}

@@ -227,3 +227,27 @@ async fn kubeconfig_points_a_client_at_the_loopback_server() {
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+#[tokio::test]
+async fn discovery_run_finds_the_installed_kinds() {
+    let fake = with_upstream_crds();
+    let discovery = kube::Discovery::new(fake.client())
+        .run()
+        .await
+        .expect("discovery");
+    let (ar, caps) = discovery
+        .resolve_gvk(&GroupVersionKind::gvk(
+            "argoproj.io",
+            "v1alpha1",
+            "Application",
+        ))
+        .expect("Argo CD Application is discovered");
+    assert_eq!(ar.plural, "applications");
+    assert!(caps.supports_operation(kube::discovery::verbs::WATCH));
+    assert!(discovery.has_group("tekton.dev"));
+    assert!(!discovery.has_group("example.invalid"));
+    let (deployments, _) = discovery
+        .resolve_gvk(&GroupVersionKind::gvk("apps", "v1", "Deployment"))
+        .expect("built-ins are discovered");
+    assert_eq!(deployments.plural, "deployments");
+}
