@@ -21,6 +21,8 @@ pub struct Resource {
     pub status_subresource: bool,
     /// CRD-backed: strategic merge patch is refused (415), as by a real apiserver.
     pub is_crd: bool,
+    /// From the CRD's `spec.names.shortNames` (discovery, so `kubectl get gitrepo` works).
+    pub short_names: Vec<String>,
 }
 
 impl Resource {
@@ -82,6 +84,7 @@ impl Registry {
                 namespaced,
                 status_subresource: status,
                 is_crd: false,
+                short_names: Vec::new(),
             });
         }
         r
@@ -120,6 +123,16 @@ impl Registry {
             group: group.to_string(),
             plural: plural.to_string(),
         };
+        let short_names: Vec<String> = spec
+            .pointer("/names/shortNames")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
         self.remove(&key);
         for v in versions {
             if v.get("served").and_then(Value::as_bool) == Some(false) {
@@ -134,6 +147,7 @@ impl Registry {
                 namespaced,
                 status_subresource: v.pointer("/subresources/status").is_some(),
                 is_crd: true,
+                short_names: short_names.clone(),
             });
         }
         Ok(key)

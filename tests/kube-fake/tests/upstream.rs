@@ -176,6 +176,19 @@ async fn loopback_http_serves_list_watch_and_discovery() {
     .expect("discovery");
     assert_eq!(ar.plural, "kustomizations");
     assert_eq!(caps.scope, kube::discovery::Scope::Namespaced);
+    let raw = client
+        .request::<serde_json::Value>(
+            http::Request::get("/apis/kustomize.toolkit.fluxcd.io/v1")
+                .body(Vec::new())
+                .expect("request"),
+        )
+        .await
+        .expect("APIResourceList");
+    assert_eq!(
+        raw.pointer("/resources/0/shortNames"),
+        Some(&json!(["ks"])),
+        "short names come from the CRD"
+    );
 
     let ks: Api<DynamicObject> = Api::namespaced_with(client.clone(), "flux-system", &ar);
     let mut w = watcher::watcher(ks.clone(), watcher::Config::default()).boxed();
