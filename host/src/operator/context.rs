@@ -177,3 +177,15 @@ pub struct KindContext {
     pub kind: WatchedKind,
     pub shared: Arc<Shared>,
 }
+
+/// A spawned task that ends when its handle is dropped: the operator's tasks must not outlive
+/// the future that started them (a stopped replica that kept renewing its lease or writing
+/// reports would be a second leader).
+#[derive(Debug)]
+pub struct Owned(pub tokio::task::JoinHandle<()>);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

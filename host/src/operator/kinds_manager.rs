@@ -12,9 +12,8 @@ use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::watcher::{self, Event};
 use kube::{ResourceExt, runtime::WatchStreamExt};
-use tokio::task::JoinHandle;
 
-use crate::operator::context::{KindContext, Shared};
+use crate::operator::context::{KindContext, Owned, Shared};
 use crate::operator::kinds::WatchedKind;
 use crate::operator::reconcile::{error_policy, reconcile};
 
@@ -34,7 +33,8 @@ impl Sync {
 
 struct Running {
     version: String,
-    tasks: Vec<JoinHandle<()>>,
+    /// Aborted when dropped: stopping a kind, or the manager itself, stops its controllers.
+    _tasks: Vec<Owned>,
 }
 
 /// Watches CRDs until the task is aborted.
@@ -138,14 +138,29 @@ fn ensure_running(
         };
         let key = (kind, namespace.clone().unwrap_or_default());
         sync.lock().expect("sync lock").pending.insert(key.clone());
-        let store = if kind.is_subject() {
-            let controller =
-                Controller::new_with(api, watcher::Config::default(), resource.clone())
-                    .with_config(
-                        ControllerConfig::default()
-                            .concurrency(shared.settings.reconcile_concurrency),
-                    );
-            let store = controller.store();
+        let writer = Writer::new(resource.clone());
+        let store = writer.as_reader();
+        let sync_flag = Arc::clone(sync);
+        // Readiness comes from the watch events themselves: the kind is synced once its first
+        // complete list has been applied to the cache.
+        let events = reflector::reflector(
+            writer,
+            watcher::watcher(api, watcher::Config::default()).default_backoff(),
+        )
+        .inspect(move |event| {
+            if matches!(event, Ok(Event::InitDone)) {
+                sync_flag.lock().expect("sync lock").pending.remove(&key);
+            }
+        });
+        if kind.is_subject() {
+            let controller = Controller::for_stream_with(
+                events.applied_objects(),
+                store.clone(),
+                resource.clone(),
+            )
+            .with_config(
+                ControllerConfig::default().concurrency(shared.settings.reconcile_concurrency),
+            );
             let ctx = Arc::new(KindContext {
                 kind,
                 shared: Arc::clone(shared),
@@ -156,26 +171,11 @@ fn ensure_running(
                     .for_each(|_| futures::future::ready(()))
                     .await;
             }));
-            store
         } else {
-            let writer = Writer::new(resource.clone());
-            let store = writer.as_reader();
-            let stream = reflector::reflector(
-                writer,
-                watcher::watcher(api, watcher::Config::default()).default_backoff(),
-            );
             tasks.push(tokio::spawn(async move {
-                stream.for_each(|_| futures::future::ready(())).await;
+                events.for_each(|_| futures::future::ready(())).await;
             }));
-            store
-        };
-        let ready_store = store.clone();
-        let sync_flag = Arc::clone(sync);
-        tasks.push(tokio::spawn(async move {
-            if ready_store.wait_until_ready().await.is_ok() {
-                sync_flag.lock().expect("sync lock").pending.remove(&key);
-            }
-        }));
+        }
         stores.push(store);
     }
     shared
@@ -183,7 +183,13 @@ fn ensure_running(
         .write()
         .expect("stores lock")
         .insert(kind, stores);
-    running.insert(kind, Running { version, tasks });
+    running.insert(
+        kind,
+        Running {
+            version,
+            _tasks: tasks.into_iter().map(Owned).collect(),
+        },
+    );
 }
 
 fn stop(
@@ -192,11 +198,8 @@ fn stop(
     running: &mut HashMap<WatchedKind, Running>,
     kind: WatchedKind,
 ) {
-    if let Some(previous) = running.remove(&kind) {
-        for task in previous.tasks {
-            task.abort();
-        }
-    }
+    // Dropping the entry aborts the kind's tasks.
+    running.remove(&kind);
     shared.stores.write().expect("stores lock").remove(&kind);
     sync.lock()
         .expect("sync lock")

@@ -9,7 +9,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::Api;
 use kube::runtime::events::{Recorder, Reporter};
 
-use crate::operator::context::{OperatorSettings, Shared, WriteGate};
+use crate::operator::context::{OperatorSettings, Owned, Shared, WriteGate};
 use crate::operator::kinds_manager::{Sync, manage_kinds};
 use crate::operator::leader::{self, LeaseLock, LeaseSettings};
 use crate::operator::metrics::Metrics;
@@ -118,7 +118,7 @@ pub async fn start(
                 .await
                 .map_err(|source| OperatorError::Listen { addr, source })?;
             *slot = Some(bound);
-            servers.push(task);
+            servers.push(Owned(task));
         }
     }
     let lease = config.lease;
@@ -128,9 +128,7 @@ pub async fn start(
             () = shutdown => {}
         }
         shared.writes.open(false);
-        for task in servers {
-            task.abort();
-        }
+        drop(servers);
         if let Some(settings) = lease {
             let api: Api<Lease> = Api::namespaced(client, &settings.namespace);
             if let Err(e) = LeaseLock::new(api, settings).release().await {
@@ -156,17 +154,22 @@ async fn lead_and_run(
     };
     let api: Api<Lease> = Api::namespaced(client, &settings.namespace);
     let (mut leadership, election) = leader::spawn(api, settings);
+    // Dropped (aborted) with this future, so a stopped replica stops renewing.
+    let _election = Owned(election);
     loop {
         if leadership.wait_for(|leading| *leading).await.is_err() {
             break;
         }
         tracing::info!("leading: starting the controllers");
         shared.writes.open(true);
-        let controllers = tokio::spawn(manage_kinds(Arc::clone(&shared), Arc::clone(&sync)));
+        let controllers = Owned(tokio::spawn(manage_kinds(
+            Arc::clone(&shared),
+            Arc::clone(&sync),
+        )));
         let lost = leadership.wait_for(|leading| !*leading).await.is_err();
         // Close the gate first: a reconcile still running must not write.
         shared.writes.open(false);
-        controllers.abort();
+        drop(controllers);
         *sync.lock().expect("sync lock") = Sync::default();
         for kind in crate::operator::kinds::WatchedKind::ALL {
             shared.stores.write().expect("stores lock").remove(&kind);
@@ -179,5 +182,4 @@ async fn lead_and_run(
         // Give the new leader a moment before competing again.
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    election.abort();
 }

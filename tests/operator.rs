@@ -1,0 +1,622 @@
+//! The operator's scenarios: the real controllers, in-process, against the fake Kubernetes
+//! API server (with the real upstream CRDs) and the fake GitHub API.
+
+#[path = "support/fake_github.rs"]
+#[allow(dead_code)]
+mod fake_github;
+#[path = "support/operator.rs"]
+mod operator;
+
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::api::{Api, DeleteParams, DynamicObject};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde_json::{Value, json};
+
+use operator::*;
+
+fn str_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+fn condition<'v>(report: &'v Value, type_: &str) -> &'v Value {
+    report
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|c| c.iter().find(|c| c["type"] == type_))
+        .unwrap_or_else(|| panic!("no {type_} condition in {report:#}"))
+}
+
+/// Writes the operator sent to sluice's own reports (status or object).
+fn report_writes(h: &Harness) -> Vec<String> {
+    h.fake
+        .writes()
+        .into_iter()
+        .filter(|r| r.path.contains(REPORTS))
+        .map(|r| format!("{} {} -> {}", r.method, r.path, r.status))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_cluster_gets_full_reports_and_a_second_pass_writes_nothing() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    let flux_commit = h.github.add_repo(
+        "octo/platform",
+        &[(".github/workflows/ci.yml", SAFE_WORKFLOW)],
+    );
+    for ns in ["argocd", "flux-system"] {
+        h.fake.insert(namespace(ns)).expect("namespace");
+    }
+    h.fake
+        .insert(application(
+            "argocd",
+            "shop",
+            "https://github.com/octo/shop.git",
+            Some(&commit),
+        ))
+        .expect("application");
+    h.fake
+        .insert(git_repository(
+            "flux-system",
+            "platform",
+            "ssh://git@github.com/octo/platform",
+            Some(&flux_commit),
+        ))
+        .expect("git repository");
+    h.fake
+        .insert(kustomization(
+            "flux-system",
+            "apps",
+            "platform",
+            &[
+                "prod_api_apps_Deployment",
+                "prod_api__Service",
+                "prod_nightly_batch_CronJob",
+            ],
+        ))
+        .expect("kustomization");
+
+    let running = h.start(Harness::config("solo")).await;
+    let app = h.report("argocd", "application-shop").await;
+    let status = &app["status"];
+    assert_eq!(status["source"]["repository"], "octo/shop", "{app:#}");
+    assert_eq!(status["source"]["commit"], commit.as_str());
+    assert_eq!(status["source"]["host"], "github.com");
+    assert_eq!(status["state"], "Critical", "{app:#}");
+    assert!(
+        status["summary"]["total"].as_u64().unwrap_or(0) >= 2,
+        "{app:#}"
+    );
+    let findings = status["findings"].as_array().expect("findings");
+    assert!(
+        findings
+            .iter()
+            .any(|f| str_at(f, "/ruleId").starts_with("FG-"))
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| !str_at(f, "/fingerprint").is_empty())
+    );
+    assert_eq!(status["findingsOmitted"], 0);
+    assert_eq!(
+        status["workloads"],
+        json!([{"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "web"}])
+    );
+    assert!(
+        status["packs"].as_array().is_some_and(|p| p.len() == 6),
+        "{app:#}"
+    );
+    assert_eq!(condition(&app, "Scanned")["status"], "True");
+    assert_eq!(condition(&app, "ScanFailed")["status"], "False");
+    let owner = &app["metadata"]["ownerReferences"][0];
+    assert_eq!(owner["kind"], "Application");
+    assert_eq!(owner["name"], "shop");
+    assert!(!str_at(owner, "/uid").is_empty());
+
+    let flux = h.report("flux-system", "gitrepository-platform").await;
+    assert_eq!(flux["status"]["state"], "Compliant", "{flux:#}");
+    assert_eq!(flux["status"]["source"]["repository"], "octo/platform");
+    assert_eq!(flux["status"]["source"]["ref"], "main");
+    assert_eq!(flux["status"]["source"]["commit"], flux_commit.as_str());
+    assert_eq!(
+        flux["status"]["workloads"],
+        json!([
+            {"apiVersion": "batch/v1", "kind": "CronJob", "namespace": "prod", "name": "nightly"},
+            {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "prod", "name": "api"}
+        ])
+    );
+    // Events on the subject: new findings (one Event) and the first state.
+    let events = h.fake.list("events.k8s.io/v1", "events", Some("argocd"));
+    let reasons: Vec<&str> = events.iter().map(|e| str_at(e, "/reason")).collect();
+    assert!(reasons.contains(&"PipelineFindingDetected"), "{reasons:?}");
+    assert!(reasons.contains(&"ComplianceStateChanged"), "{reasons:?}");
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| **r == "PipelineFindingDetected")
+            .count(),
+        1
+    );
+
+    // Second pass: a compacted history makes every watch re-list (an in-stream 410), so every
+    // subject is reconciled again. Nothing changed: no write, no new scan, no new Event.
+    settled(&h.fake, Duration::from_millis(500)).await;
+    let scans = running.handle.shared.scanner.counts().scans;
+    let hits = running.handle.shared.scanner.counts().cache_hits;
+    h.fake.clear_log();
+    h.github.clear();
+    h.fake.compact();
+    h.fake.drop_watches();
+    let fake = h.fake.clone();
+    eventually("the watches to re-list", || {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.contains("/applications") && !r.query.contains("watch=true"))
+            .count()
+            .checked_sub(1)
+    })
+    .await;
+    let shared = running.handle.shared.clone();
+    eventually("the re-listed subjects to be reconciled", || {
+        (shared.scanner.counts().cache_hits >= hits + 2).then_some(())
+    })
+    .await;
+    settled(&h.fake, Duration::from_millis(500)).await;
+    assert_eq!(
+        h.fake.writes().len(),
+        0,
+        "writes on an unchanged pass: {:?}",
+        h.fake.writes()
+    );
+    assert_eq!(running.handle.shared.scanner.counts().scans, scans);
+    assert!(
+        h.github.seen().is_empty(),
+        "GitHub requests on an unchanged pass: {:?}",
+        h.github.seen()
+    );
+    running.stop().await;
+
+    // A restarted operator (empty memory, same cache volume) also writes nothing, and asks
+    // GitHub only conditional questions.
+    h.fake.clear_log();
+    let again = h.start(Harness::config("restarted")).await;
+    let fake = h.fake.clone();
+    eventually("the restarted operator to sync", || {
+        again.ready().then_some(())
+    })
+    .await;
+    let shared = again.handle.shared.clone();
+    eventually("both subjects re-evaluated", || {
+        (shared.scanner.counts().scans + shared.scanner.counts().cache_hits >= 2).then_some(())
+    })
+    .await;
+    settled(&fake, Duration::from_millis(500)).await;
+    assert!(
+        report_writes(&h).is_empty(),
+        "a restart rewrote reports: {:?}",
+        report_writes(&h)
+    );
+    assert!(
+        h.fake.writes().iter().all(|w| !w.path.contains("/events")),
+        "a restart repeated events"
+    );
+    let unconditional: Vec<_> = h
+        .github
+        .seen()
+        .into_iter()
+        .filter(|s| s.if_none_match.is_none() || s.status != 304)
+        .collect();
+    assert!(unconditional.is_empty(), "{unconditional:?}");
+    again.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urls_in_ssh_and_scp_forms_name_the_same_github_repository() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    h.fake
+        .insert(application(
+            "argocd",
+            "scp",
+            "git@github.com:octo/shop.git",
+            Some(&commit),
+        ))
+        .expect("application");
+    h.fake
+        .insert(git_repository(
+            "flux-system",
+            "ssh",
+            "ssh://git@github.com:22/octo/shop.git",
+            Some(&commit),
+        ))
+        .expect("git repository");
+    let running = h.start(Harness::config("solo")).await;
+    for (ns, name) in [
+        ("argocd", "application-scp"),
+        ("flux-system", "gitrepository-ssh"),
+    ] {
+        let report = h.report(ns, name).await;
+        assert_eq!(
+            report["status"]["source"]["repository"], "octo/shop",
+            "{report:#}"
+        );
+        assert_eq!(report["status"]["state"], "Critical");
+    }
+    // One scan served both subjects.
+    assert_eq!(running.handle.shared.scanner.counts().scans, 1);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gitlab_url_is_unknown_and_never_sent_to_github() {
+    let h = Harness::new();
+    h.risky_repo("octo/shop");
+    h.fake
+        .insert(application(
+            "argocd",
+            "elsewhere",
+            "https://gitlab.com/octo/shop.git",
+            None,
+        ))
+        .expect("application");
+    let running = h.start(Harness::config("solo")).await;
+    let report = h.report("argocd", "application-elsewhere").await;
+    assert_eq!(report["status"]["state"], "Unknown", "{report:#}");
+    assert_eq!(report["status"]["reason"], "UnsupportedHost");
+    assert_eq!(condition(&report, "Scanned")["status"], "False");
+    assert_eq!(condition(&report, "Scanned")["reason"], "UnsupportedHost");
+    assert_eq!(report["status"]["source"]["host"], "gitlab.com");
+    assert!(h.github.seen().is_empty(), "{:?}", h.github.seen());
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_repository_is_unknown_with_scan_failed_and_is_retried() {
+    let h = Harness::new();
+    h.fake
+        .insert(application(
+            "argocd",
+            "gone",
+            "https://github.com/octo/gone",
+            None,
+        ))
+        .expect("application");
+    let running = h.start(Harness::config("solo")).await;
+    let report = h.report("argocd", "application-gone").await;
+    assert_eq!(report["status"]["state"], "Unknown", "{report:#}");
+    assert_eq!(report["status"]["reason"], "RepositoryNotFound");
+    let failed = condition(&report, "ScanFailed");
+    assert_eq!(failed["status"], "True");
+    assert!(str_at(failed, "/message").contains("not found"), "{failed}");
+    // Retried with backoff (200 ms, doubling) rather than left for the interval (1 h).
+    let github = &h.github;
+    eventually("a retry of the failed scan", || {
+        (github_requests_for(github, "octo/gone") >= 3).then_some(())
+    })
+    .await;
+    // The repository appears: the next retry scans it.
+    h.risky_repo("octo/gone");
+    let fake = h.fake.clone();
+    let scanned = eventually("the report to recover", || {
+        fake.get(SLUICE_API, REPORTS, "argocd", "application-gone")
+            .filter(|r| r["status"]["state"] == "Critical")
+    })
+    .await;
+    assert_eq!(condition(&scanned, "ScanFailed")["status"], "False");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployed_revision_is_scanned_not_the_branch_head() {
+    let h = Harness::new();
+    let deployed = h.risky_repo("octo/shop");
+    let head = h
+        .github
+        .add_repo("octo/shop", &[(".github/workflows/ci.yml", SAFE_WORKFLOW)]);
+    assert_ne!(deployed, head);
+    h.fake
+        .insert(application(
+            "argocd",
+            "shop",
+            "https://github.com/octo/shop",
+            Some(&deployed),
+        ))
+        .expect("application");
+    h.fake
+        .insert(application(
+            "argocd",
+            "head",
+            "https://github.com/octo/shop",
+            None,
+        ))
+        .expect("application");
+    let running = h.start(Harness::config("solo")).await;
+    let report = h.report("argocd", "application-shop").await;
+    assert_eq!(report["status"]["source"]["commit"], deployed.as_str());
+    assert_eq!(report["status"]["state"], "Critical");
+    let at_head = h.report("argocd", "application-head").await;
+    assert_eq!(at_head["status"]["source"]["commit"], head.as_str());
+    assert_eq!(at_head["status"]["state"], "Compliant", "{at_head:#}");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_subject_deletes_its_report() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    h.fake
+        .insert(application(
+            "argocd",
+            "shop",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("application");
+    let running = h.start(Harness::config("solo")).await;
+    h.report("argocd", "application-shop").await;
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application"),
+        "applications",
+    );
+    let apps: Api<DynamicObject> = Api::namespaced_with(h.fake.client(), "argocd", &resource);
+    apps.delete("shop", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let fake = h.fake.clone();
+    eventually("the report to be garbage-collected", || {
+        fake.get(SLUICE_API, REPORTS, "argocd", "application-shop")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crd_installed_after_start_is_picked_up() {
+    let h = Harness::bare();
+    let commit = h.risky_repo("octo/shop");
+    let running = h.start(Harness::config("solo")).await;
+    eventually("readiness without any watched CRD", || {
+        running.ready().then_some(())
+    })
+    .await;
+    assert!(report_writes(&h).is_empty());
+    h.install_upstream_crds();
+    h.fake
+        .insert(git_repository(
+            "flux-system",
+            "late",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("git repository");
+    let report = h.report("flux-system", "gitrepository-late").await;
+    assert_eq!(report["status"]["state"], "Critical");
+    // Deleting the CRD stops that kind without errors; the others keep running.
+    h.fake
+        .delete_crd("gitrepositories.source.toolkit.fluxcd.io")
+        .expect("delete CRD");
+    h.fake
+        .insert(application(
+            "argocd",
+            "still",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("application");
+    h.report("argocd", "application-still").await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflicting_status_write_is_retried() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    h.fake
+        .insert(application(
+            "argocd",
+            "shop",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("application");
+    h.fake.fail_next(Some("PUT"), "/status", 409, "Conflict", 1);
+    let running = h.start(Harness::config("solo")).await;
+    let report = h.report("argocd", "application-shop").await;
+    assert_eq!(report["status"]["state"], "Critical");
+    let statuses: Vec<u16> = h
+        .fake
+        .writes()
+        .iter()
+        .filter(|w| w.path.ends_with("/status"))
+        .map(|w| w.status)
+        .collect();
+    assert_eq!(statuses.first(), Some(&409), "{statuses:?}");
+    assert!(statuses.contains(&200), "{statuses:?}");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tekton_pipelines_and_oci_sources_are_scanned() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/manifests");
+    h.fake
+        .insert(json!({
+            "apiVersion": "tekton.dev/v1", "kind": "Pipeline",
+            "metadata": {"name": "build", "namespace": "ci"},
+            "spec": {
+                "params": [{"name": "branch", "type": "string"}],
+                "tasks": [{"name": "echo", "taskSpec": {"steps": [
+                    {"name": "say", "image": "alpine", "script": "echo $(params.branch)\n"}
+                ]}}]
+            }
+        }))
+        .expect("pipeline");
+    h.fake
+        .insert(json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+            "metadata": {"name": "manifests", "namespace": "flux-system"},
+            "spec": {"interval": "5m", "url": "oci://ghcr.io/octo/manifests"},
+            "status": {"artifact": {"revision": "latest@sha256:0123", "metadata": {
+                "org.opencontainers.image.source": "https://github.com/octo/manifests",
+                "org.opencontainers.image.revision": format!("main@sha1:{commit}")
+            }}}
+        }))
+        .expect("oci repository");
+    let running = h.start(Harness::config("solo")).await;
+    let pipeline = h.report("ci", "pipeline-build").await;
+    assert!(pipeline["status"].get("source").is_none(), "{pipeline:#}");
+    let rules: Vec<&str> = pipeline["status"]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| str_at(f, "/ruleId"))
+        .collect();
+    assert!(rules.iter().any(|r| r.starts_with("TK-")), "{pipeline:#}");
+    assert_eq!(github_requests_for(&h.github, "octo/build"), 0);
+    let oci = h.report("flux-system", "ocirepository-manifests").await;
+    assert_eq!(
+        oci["status"]["source"]["commit"],
+        commit.as_str(),
+        "{oci:#}"
+    );
+    assert_eq!(oci["status"]["state"], "Critical");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_elect_one_writer_and_the_standby_takes_over() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    h.fake
+        .insert(namespace("sluice-system"))
+        .expect("namespace");
+    h.fake
+        .insert(application(
+            "argocd",
+            "first",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("application");
+    let mut a_config = Harness::config("replica-a");
+    a_config.lease = Some(Harness::lease("replica-a"));
+    let a = h.start(a_config).await;
+    eventually("replica a to lead", || a.is_leading().then_some(())).await;
+    let mut b_config = Harness::config("replica-b");
+    b_config.lease = Some(Harness::lease("replica-b"));
+    let b = h.start(b_config).await;
+    h.report("argocd", "application-first").await;
+    // Both run for a while: only one ever leads, and every Event names it.
+    for _ in 0..20 {
+        assert!(!(a.is_leading() && b.is_leading()), "two leaders");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(a.is_leading() && !b.is_leading());
+    let instances: Vec<String> = h
+        .fake
+        .list("events.k8s.io/v1", "events", Some("argocd"))
+        .iter()
+        .map(|e| str_at(e, "/reportingInstance").to_owned())
+        .collect();
+    assert!(!instances.is_empty());
+    assert!(instances.iter().all(|i| i == "replica-a"), "{instances:?}");
+    let leases: Api<Lease> = Api::namespaced(h.fake.client(), "sluice-system");
+    let lease = leases.get("sluice-operator").await.expect("lease");
+    assert_eq!(
+        lease.spec.and_then(|s| s.holder_identity).as_deref(),
+        Some("replica-a")
+    );
+
+    // The leader stops: the standby takes over and handles new subjects.
+    a.stop().await;
+    eventually("replica b to take over", || b.is_leading().then_some(())).await;
+    h.fake
+        .insert(application(
+            "argocd",
+            "second",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("application");
+    h.report("argocd", "application-second").await;
+    let lease = leases.get("sluice-operator").await.expect("lease");
+    let spec = lease.spec.expect("spec");
+    assert_eq!(spec.holder_identity.as_deref(), Some("replica-b"));
+    assert!(spec.lease_transitions.unwrap_or_default() >= 1);
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_probes_are_served() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    h.fake
+        .insert(application(
+            "argocd",
+            "shop",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("application");
+    let mut config = Harness::config("solo");
+    config.metrics_addr = Some("127.0.0.1:0".parse().expect("address"));
+    config.health_addr = Some("127.0.0.1:0".parse().expect("address"));
+    let running = h.start(config).await;
+    h.report("argocd", "application-shop").await;
+    let metrics = running.handle.metrics_addr.expect("metrics bound");
+    let health = running.handle.health_addr.expect("health bound");
+    let text = http_get(metrics, "/metrics").await;
+    for expected in [
+        r#"sluice_compliance_state{kind="Application",namespace="argocd",name="shop",state="Critical"} 1"#,
+        r#"sluice_subjects_discovered{kind="Application"} 1"#,
+        "sluice_scans_total 1",
+        "sluice_evaluation_duration_seconds_count",
+        "sluice_github_api_requests_total{endpoint=",
+        "sluice_github_rate_limit_remaining",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    assert!(http_get(health, "/healthz").await.contains("ok"));
+    let ready = running.clone_ready();
+    eventually("readiness", || ready().then_some(())).await;
+    assert!(http_get(health, "/readyz").await.contains("ready"));
+    running.stop().await;
+}
+
+/// A GET over a plain TCP connection (the probes speak HTTP/1.1).
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            )
+            .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        answer
+    })
+    .await
+    .expect("request thread")
+}
+
+trait ReadyProbe {
+    fn clone_ready(&self) -> Box<dyn Fn() -> bool + Send>;
+}
+
+impl ReadyProbe for Running {
+    fn clone_ready(&self) -> Box<dyn Fn() -> bool + Send> {
+        let sync = self.handle.sync.clone();
+        Box::new(move || sync.lock().expect("sync").ready())
+    }
+}
