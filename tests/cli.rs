@@ -603,3 +603,57 @@ fn only_packs_with_matching_files_are_compiled() {
         .count();
     assert_eq!(compiled, 1, "only the echo pack may be compiled");
 }
+
+#[test]
+fn operator_help_documents_every_flag_with_its_variable() {
+    let output = run(&["operator", "--help"]);
+    assert_eq!(code(&output), 0);
+    let help = stdout(&output);
+    for (flag, variable) in [
+        ("--namespace", "SLUICE_NAMESPACES"),
+        ("--metrics-addr", "SLUICE_METRICS_ADDR"),
+        ("--health-addr", "SLUICE_HEALTH_ADDR"),
+        ("--leader-elect", "SLUICE_LEADER_ELECT"),
+        ("--max-concurrent-scans", "SLUICE_MAX_CONCURRENT_SCANS"),
+        ("--default-interval", "SLUICE_DEFAULT_INTERVAL"),
+        ("--github-api-url", "SLUICE_GITHUB_API_URL"),
+        ("--github-token-file", "SLUICE_GITHUB_TOKEN_FILE"),
+        ("--github-app-id", "SLUICE_GITHUB_APP_ID"),
+        ("--github-app-key", "SLUICE_GITHUB_APP_KEY"),
+        ("--github-installation-id", "SLUICE_GITHUB_INSTALLATION_ID"),
+        ("--pack-dir", "SLUICE_PACK_DIR"),
+        ("--enforcement", "SLUICE_ENFORCEMENT"),
+        ("--log-format", "SLUICE_LOG_FORMAT"),
+    ] {
+        let at = help
+            .find(&format!("\n      {flag}"))
+            .unwrap_or_else(|| panic!("{flag} missing from:\n{help}"));
+        let entry = &help[at + 1..];
+        let end = entry.find("\n      --").map_or(entry.len(), |e| e);
+        assert!(
+            entry[..end].contains(&format!("[env: {variable}")),
+            "{flag} has no {variable}:\n{}",
+            &entry[..end]
+        );
+    }
+    assert!(help.contains("off, dry-run, on"), "{help}");
+}
+
+#[test]
+fn the_operator_without_a_usable_kubeconfig_fails_clearly() {
+    let output = run(&[
+        "operator",
+        "--kubeconfig",
+        "/nonexistent/kubeconfig",
+        "--metrics-addr",
+        "127.0.0.1:0",
+        "--health-addr",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(code(&output), 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("cannot read the kubeconfig /nonexistent/kubeconfig"),
+        "{err}"
+    );
+}

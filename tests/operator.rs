@@ -620,3 +620,120 @@ impl ReadyProbe for Running {
         Box::new(move || sync.lock().expect("sync").ready())
     }
 }
+
+/// The core scenarios against a real cluster (kind, k3d, …) when `SLUICE_E2E_KUBECONFIG`
+/// names a kubeconfig whose cluster has the Argo CD Application CRD and sluice's CRDs
+/// installed (`sluice crds | kubectl apply -f -`). GitHub is still the local fake. Runs in a
+/// fresh namespace, deleted at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_cluster_scenarios() {
+    let Some(kubeconfig) = std::env::var_os("SLUICE_E2E_KUBECONFIG") else {
+        println!("skipped: SLUICE_E2E_KUBECONFIG is not set (see README, Operator: end-to-end)");
+        return;
+    };
+    real_cluster_body(std::path::Path::new(&kubeconfig)).await;
+}
+
+/// The end-to-end body itself, run here against the fake served over loopback HTTP through a
+/// kubeconfig, so the code a real cluster would run is exercised on every test run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_end_to_end_scenarios_pass_over_http_against_the_fake() {
+    let fake = sluice_kube_fake::FakeApiServer::new();
+    fake.load_crds_from_dir(&sluice_kube_fake::upstream_crds_dir().expect("upstream CRDs"))
+        .expect("upstream CRDs load");
+    fake.load_crds_from_dir(&repo_root().join("crds"))
+        .expect("sluice CRDs load");
+    let server = fake.serve_http().await.expect("serve over HTTP");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    fake.write_kubeconfig(&server, &kubeconfig)
+        .expect("kubeconfig");
+    real_cluster_body(&kubeconfig).await;
+}
+
+async fn real_cluster_body(kubeconfig: &std::path::Path) {
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::PostParams;
+    let h = Harness::real_cluster(kubeconfig).await;
+    let ns = format!("sluice-e2e-{}", std::process::id());
+    let namespaces: Api<Namespace> = Api::all(h.client.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(namespace(&ns)).expect("namespace"),
+        )
+        .await
+        .expect("create the test namespace");
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application"),
+        "applications",
+    );
+    let apps: Api<DynamicObject> = Api::namespaced_with(h.client.clone(), &ns, &resource);
+    let commit = h.risky_repo("octo/shop");
+    for app in [
+        application(&ns, "shop", "git@github.com:octo/shop.git", Some(&commit)),
+        application(&ns, "elsewhere", "https://gitlab.com/octo/shop", None),
+    ] {
+        apps.create(
+            &PostParams::default(),
+            &serde_json::from_value(app).expect("app"),
+        )
+        .await
+        .expect("create an Application");
+    }
+    let mut config = Harness::config("e2e");
+    config.settings.namespaces = vec![ns.clone()];
+    let running = h.start(config).await;
+    let reports: Api<DynamicObject> = Api::namespaced_with(
+        h.client.clone(),
+        &ns,
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("sluice.dev", "v1alpha1", "PipelineSecurityReport"),
+            REPORTS,
+        ),
+    );
+    let mut shop = None;
+    let mut elsewhere = None;
+    for _ in 0..300 {
+        shop = reports.get_opt("application-shop").await.expect("get");
+        elsewhere = reports.get_opt("application-elsewhere").await.expect("get");
+        let done = |r: &Option<DynamicObject>| {
+            r.as_ref()
+                .is_some_and(|r| r.data.pointer("/status/lastEvaluated").is_some())
+        };
+        if done(&shop) && done(&elsewhere) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let shop = shop.expect("report for shop").data;
+    assert_eq!(shop["status"]["state"], "Critical", "{shop:#}");
+    assert_eq!(shop["status"]["source"]["commit"], commit.as_str());
+    let elsewhere = elsewhere.expect("report for elsewhere").data;
+    assert_eq!(
+        elsewhere["status"]["reason"], "UnsupportedHost",
+        "{elsewhere:#}"
+    );
+    apps.delete("shop", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let mut collected = false;
+    for _ in 0..300 {
+        if reports
+            .get_opt("application-shop")
+            .await
+            .expect("get")
+            .is_none()
+        {
+            collected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    running.stop().await;
+    let _ = namespaces.delete(&ns, &DeleteParams::default()).await;
+    assert!(
+        collected,
+        "the report was not garbage-collected with its Application"
+    );
+}

@@ -52,6 +52,8 @@ pub fn repo_root() -> PathBuf {
 /// fake GitHub.
 pub struct Harness {
     pub fake: FakeApiServer,
+    /// The client the operator uses: the fake's, or a real cluster's (end-to-end runs).
+    pub client: kube::Client,
     pub github: FakeGithub,
     /// The operator's cache directory (GitHub answers, pack results), shared by the operator
     /// instances of one harness like a persistent volume.
@@ -65,12 +67,25 @@ impl Harness {
         harness
     }
 
+    /// A harness whose operator talks to the cluster of `kubeconfig` (the fake API server is
+    /// then unused); GitHub is still the fake, so no real repository is read.
+    pub async fn real_cluster(kubeconfig: &Path) -> Harness {
+        let config = kube::config::Kubeconfig::read_from(kubeconfig).expect("readable kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(config, &Default::default())
+            .await
+            .expect("usable kubeconfig");
+        let mut harness = Harness::bare();
+        harness.client = kube::Client::try_from(config).expect("client");
+        harness
+    }
+
     /// Only sluice's CRDs installed.
     pub fn bare() -> Harness {
         let fake = FakeApiServer::new();
         fake.load_crds_from_dir(&repo_root().join("crds"))
             .expect("sluice's CRDs load");
         Harness {
+            client: fake.client(),
             fake,
             github: FakeGithub::start("", Auth::Open),
             cache: tempfile::tempdir().expect("temporary cache"),
@@ -135,7 +150,7 @@ impl Harness {
             4,
         );
         let (stop, stopped) = oneshot::channel::<()>();
-        let (handle, run) = sluice::operator::start(self.fake.client(), scanner, config, async {
+        let (handle, run) = sluice::operator::start(self.client.clone(), scanner, config, async {
             let _ = stopped.await;
         })
         .await

@@ -36,7 +36,15 @@ Examples:
 
 /// `sluice operator` flags.
 #[derive(Debug, Args)]
-#[command(after_long_help = OPERATOR_HELP)]
+#[command(
+    after_long_help = OPERATOR_HELP,
+    // The shared GitHub auth flags get variables here only: a Deployment sets them, while for
+    // `sluice scan` a stray variable would turn a local scan into a usage error.
+    mut_arg("github_token_file", |a| a.env("SLUICE_GITHUB_TOKEN_FILE")),
+    mut_arg("github_app_id", |a| a.env("SLUICE_GITHUB_APP_ID")),
+    mut_arg("github_app_key", |a| a.env("SLUICE_GITHUB_APP_KEY")),
+    mut_arg("github_installation_id", |a| a.env("SLUICE_GITHUB_INSTALLATION_ID")),
+)]
 pub struct OperatorArgs {
     /// Watch only this namespace (repeatable, or comma-separated in the variable) [default:
     /// all namespaces].
@@ -128,15 +136,15 @@ pub struct OperatorArgs {
     pub auth: GithubAuthArgs,
 
     /// Give up on a GitHub request after DURATION (it is retried like a server error).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, env = "SLUICE_GITHUB_TIMEOUT")]
     pub github_timeout: Duration,
 
     /// Kubeconfig file [default: in-cluster, else KUBECONFIG or ~/.kube/config].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "SLUICE_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
 
     /// Kubeconfig context [default: the current context].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "SLUICE_KUBE_CONTEXT")]
     pub context: Option<String>,
 
     /// Log format on stderr.
