@@ -737,3 +737,73 @@ async fn real_cluster_body(kubeconfig: &std::path::Path) {
         "the report was not garbage-collected with its Application"
     );
 }
+
+/// Not a test: a demo cluster for trying the operator by hand. Serves the fake API server
+/// over HTTP with a kubeconfig at `$SLUICE_DEMO_DIR/kubeconfig` (default
+/// `/tmp/sluice-demo`), seeds a few subjects, runs the operator, and keeps going for
+/// `SLUICE_DEMO_SECONDS` (default 120) so `kubectl --kubeconfig … get psr -A` can look.
+/// `cargo test --release --test operator -- --ignored --nocapture demo_cluster`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a manual demo, not a test"]
+async fn demo_cluster() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("SLUICE_DEMO_DIR").unwrap_or_else(|_| "/tmp/sluice-demo".to_owned()),
+    );
+    std::fs::create_dir_all(&dir).expect("demo directory");
+    let h = Harness::new();
+    let shop = h.risky_repo("octo/shop");
+    let platform = h.github.add_repo(
+        "octo/platform",
+        &[(".github/workflows/ci.yml", SAFE_WORKFLOW)],
+    );
+    for ns in ["argocd", "flux-system", "ci"] {
+        h.fake.insert(namespace(ns)).expect("namespace");
+    }
+    for value in [
+        application(
+            "argocd",
+            "shop",
+            "git@github.com:octo/shop.git",
+            Some(&shop),
+        ),
+        application(
+            "argocd",
+            "legacy",
+            "https://gitlab.com/octo/legacy.git",
+            None,
+        ),
+        application("argocd", "gone", "https://github.com/octo/gone", None),
+        git_repository(
+            "flux-system",
+            "platform",
+            "ssh://git@github.com/octo/platform",
+            Some(&platform),
+        ),
+        kustomization(
+            "flux-system",
+            "apps",
+            "platform",
+            &["prod_api_apps_Deployment"],
+        ),
+        json!({
+            "apiVersion": "tekton.dev/v1", "kind": "Pipeline",
+            "metadata": {"name": "build", "namespace": "ci"},
+            "spec": {"params": [{"name": "branch"}], "tasks": [{"name": "echo", "taskSpec": {"steps": [
+                {"name": "say", "image": "alpine:3", "script": "echo $(params.branch)\n"}]}}]}
+        }),
+    ] {
+        h.fake.insert(value).expect("seed");
+    }
+    let server = h.fake.serve_http().await.expect("serve");
+    h.fake
+        .write_kubeconfig(&server, &dir.join("kubeconfig"))
+        .expect("kubeconfig");
+    let running = h.start(Harness::config("demo")).await;
+    println!("kubeconfig: {}", dir.join("kubeconfig").display());
+    let seconds: u64 = std::env::var("SLUICE_DEMO_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(120);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    running.stop().await;
+}
