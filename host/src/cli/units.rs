@@ -2,21 +2,27 @@
 
 use std::time::Duration;
 
-/// `10s`, `500ms`, `2m`, or plain seconds.
+/// `10s`, `500ms`, `2m`, `1h`, or plain seconds; at most a day (the longest sensible
+/// re-evaluation interval; the other durations are far shorter).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = split_number(text);
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration (try 10s, 500ms or 2m)"))?;
+        .map_err(|_| format!("`{text}` is not a duration (try 10s, 500ms, 2m or 1h)"))?;
     let seconds = match unit.to_ascii_lowercase().as_str() {
         "" | "s" | "sec" | "secs" => value,
         "ms" => value / 1000.0,
         "m" | "min" => value * 60.0,
-        other => return Err(format!("unknown duration unit `{other}` (use ms, s or m)")),
+        "h" | "hr" => value * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown duration unit `{other}` (use ms, s, m or h)"
+            ));
+        }
     };
-    if !(seconds > 0.0 && seconds.is_finite() && seconds <= 3600.0) {
-        return Err(format!("`{text}` must be more than 0 and at most one hour"));
+    if !(seconds > 0.0 && seconds.is_finite() && seconds <= 86_400.0) {
+        return Err(format!("`{text}` must be more than 0 and at most a day"));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -56,6 +62,14 @@ fn split_number(text: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_are_durations_up_to_a_day() {
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("25h").is_err_and(|e| e.contains("at most a day")));
+        assert!(parse_duration("1d").is_err_and(|e| e.contains("ms, s, m or h")));
+    }
 
     #[test]
     fn durations() {

@@ -288,6 +288,8 @@ async fn crds_are_watchable_so_late_kinds_can_be_picked_up() {
 #[tokio::test]
 async fn watches_close_at_timeout_seconds_and_on_drop_watches() {
     let fake = FakeApiServer::new();
+    // No bookmark may race the one-second timeout.
+    fake.set_bookmark_interval(std::time::Duration::from_secs(3600));
     let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
     let rv = fake.resource_version().to_string();
     let mut short = api
