@@ -349,22 +349,10 @@ async fn the_deployed_revision_is_scanned_not_the_branch_head() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_subject_deletes_its_report() {
     let h = Harness::new();
-    let commit = h.risky_repo("octo/shop");
-    h.fake
-        .insert(application(
-            "argocd",
-            "shop",
-            "https://github.com/octo/shop",
-            Some(&commit),
-        ))
-        .expect("application");
+    h.deployed_shop();
     let running = h.start(Harness::config("solo")).await;
     h.report("argocd", "application-shop").await;
-    let resource = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application"),
-        "applications",
-    );
-    let apps: Api<DynamicObject> = Api::namespaced_with(h.fake.client(), "argocd", &resource);
+    let apps = applications(&h.fake.client(), "argocd");
     apps.delete("shop", &DeleteParams::default())
         .await
         .expect("delete");
@@ -418,15 +406,7 @@ async fn a_crd_installed_after_start_is_picked_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflicting_status_write_is_retried() {
     let h = Harness::new();
-    let commit = h.risky_repo("octo/shop");
-    h.fake
-        .insert(application(
-            "argocd",
-            "shop",
-            "https://github.com/octo/shop",
-            Some(&commit),
-        ))
-        .expect("application");
+    h.deployed_shop();
     h.fake.fail_next(Some("PUT"), "/status", 409, "Conflict", 1);
     let running = h.start(Harness::config("solo")).await;
     let report = h.report("argocd", "application-shop").await;
@@ -557,15 +537,7 @@ async fn two_replicas_elect_one_writer_and_the_standby_takes_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_and_probes_are_served() {
     let h = Harness::new();
-    let commit = h.risky_repo("octo/shop");
-    h.fake
-        .insert(application(
-            "argocd",
-            "shop",
-            "https://github.com/octo/shop",
-            Some(&commit),
-        ))
-        .expect("application");
+    h.deployed_shop();
     let mut config = Harness::config("solo");
     config.metrics_addr = Some("127.0.0.1:0".parse().expect("address"));
     config.health_addr = Some("127.0.0.1:0".parse().expect("address"));
@@ -664,11 +636,7 @@ async fn real_cluster_body(kubeconfig: &std::path::Path) {
         )
         .await
         .expect("create the test namespace");
-    let resource = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application"),
-        "applications",
-    );
-    let apps: Api<DynamicObject> = Api::namespaced_with(h.client.clone(), &ns, &resource);
+    let apps = applications(&h.client, &ns);
     let commit = h.risky_repo("octo/shop");
     for app in [
         application(&ns, "shop", "git@github.com:octo/shop.git", Some(&commit)),

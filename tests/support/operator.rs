@@ -172,6 +172,21 @@ impl Harness {
         .await
     }
 
+    /// The most common setup: `octo/shop` serves a risky workflow and Application
+    /// `argocd/shop` deploys it. Returns the commit.
+    pub fn deployed_shop(&self) -> String {
+        let commit = self.risky_repo("octo/shop");
+        self.fake
+            .insert(application(
+                "argocd",
+                "shop",
+                "https://github.com/octo/shop",
+                Some(&commit),
+            ))
+            .expect("application");
+        commit
+    }
+
     /// Serves `owner/repo` with one risky workflow; returns the commit.
     pub fn risky_repo(&self, name: &str) -> String {
         self.github
@@ -326,4 +341,13 @@ pub fn github_requests_for(github: &FakeGithub, repo: &str) -> usize {
         .iter()
         .filter(|s| s.path.contains(&format!("/repos/{repo}/")))
         .count()
+}
+
+/// Argo CD Applications in `namespace`, through `client`.
+pub fn applications(client: &kube::Client, namespace: &str) -> kube::Api<kube::api::DynamicObject> {
+    let resource = kube::core::ApiResource::from_gvk_with_plural(
+        &kube::core::GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application"),
+        "applications",
+    );
+    kube::Api::namespaced_with(client.clone(), namespace, &resource)
 }
