@@ -404,6 +404,39 @@ async fn a_crd_installed_after_start_is_picked_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pack_that_cannot_run_makes_the_state_unknown_never_compliant() {
+    let h = Harness::new();
+    let commit = h
+        .github
+        .add_repo("octo/clean", &[(".github/workflows/ci.yml", SAFE_WORKFLOW)]);
+    h.fake
+        .insert(application(
+            "argocd",
+            "clean",
+            "https://github.com/octo/clean",
+            Some(&commit),
+        ))
+        .expect("application");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let broken = dir.path().join("broken.wasm");
+    std::fs::write(&broken, b"not a component").expect("write the broken pack");
+    let packs = registry_with(vec![
+        sluice::pack::PackSource::from_file(&broken).expect("readable"),
+    ]);
+    let running = h.start_with(Harness::config("solo"), packs).await;
+    let report = h.report("argocd", "application-clean").await;
+    assert_eq!(report["status"]["state"], "Unknown", "{report:#}");
+    assert_eq!(report["status"]["reason"], "PackError");
+    let failed = condition(&report, "ScanFailed");
+    assert_eq!(failed["status"], "True");
+    assert!(
+        str_at(failed, "/message").contains("broken.wasm"),
+        "{failed}"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflicting_status_write_is_retried() {
     let h = Harness::new();
     h.deployed_shop();

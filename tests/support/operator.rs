@@ -131,6 +131,11 @@ impl Harness {
 
     /// Starts an operator against this harness.
     pub async fn start(&self, config: OperatorConfig) -> Running {
+        self.start_with(config, registry()).await
+    }
+
+    /// Starts an operator with its own pack registry.
+    pub async fn start_with(&self, config: OperatorConfig, packs: Arc<PackRegistry>) -> Running {
         let github = GithubClient::new(GithubOptions {
             api_url: self.github.url.clone(),
             auth: GithubAuth::Anonymous,
@@ -141,7 +146,7 @@ impl Harness {
         })
         .expect("GitHub client");
         let scanner = Scanner::new(
-            registry(),
+            packs,
             github,
             ScanOptions {
                 results: Some(ResultCache::new(Some(self.cache.path()))),
@@ -228,19 +233,24 @@ impl Drop for Running {
 /// The built-in packs, compiled once per test binary into the shared test cache.
 pub fn registry() -> Arc<PackRegistry> {
     static REGISTRY: std::sync::OnceLock<Arc<PackRegistry>> = std::sync::OnceLock::new();
-    Arc::clone(REGISTRY.get_or_init(|| {
-        let dir = std::env::current_exe()
-            .expect("test binary path")
-            .parent()
-            .expect("test binary has a directory")
-            .join("sluice-test-cache");
-        let cache = CompileCache::open(dir).expect("compile cache");
-        let engine = PackEngineBuilder::new()
-            .cache(Some(cache))
-            .build()
-            .expect("engine");
-        Arc::new(PackRegistry::new(engine, builtin::sources()))
-    }))
+    Arc::clone(REGISTRY.get_or_init(|| registry_with(Vec::new())))
+}
+
+/// The built-in packs plus `extra` (e.g. a third-party pack file).
+pub fn registry_with(extra: Vec<sluice::pack::PackSource>) -> Arc<PackRegistry> {
+    let dir = std::env::current_exe()
+        .expect("test binary path")
+        .parent()
+        .expect("test binary has a directory")
+        .join("sluice-test-cache");
+    let cache = CompileCache::open(dir).expect("compile cache");
+    let engine = PackEngineBuilder::new()
+        .cache(Some(cache))
+        .build()
+        .expect("engine");
+    let mut sources = builtin::sources();
+    sources.extend(extra);
+    Arc::new(PackRegistry::new(engine, sources))
 }
 
 /// Polls `check` until it gives a value (30 s at most; the failure names `what`).
