@@ -8,6 +8,7 @@
 
 pub mod context;
 pub mod correlate;
+pub mod enforce;
 pub mod evaluate;
 pub mod evaluation;
 pub mod kinds;
