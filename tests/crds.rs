@@ -300,7 +300,12 @@ fn examples_validate_against_the_schemas() {
     let dir = repo_root().join("examples/operator");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .expect("examples/operator exists")
-        .map(|e| e.expect("directory entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| name.ends_with(".yaml"))
         .collect();
     files.sort();
@@ -319,8 +324,15 @@ fn examples_validate_against_the_schemas() {
         kinds.insert(kind);
     }
     assert_eq!(kinds.len(), 3, "an example of every kind: {files:?}");
-    for documented in ["audit-policy.yaml", "alert-policy.yaml", "enforce-policy.yaml"] {
-        assert!(files.iter().any(|f| f == documented), "{documented} missing: {files:?}");
+    for documented in [
+        "audit-policy.yaml",
+        "alert-policy.yaml",
+        "enforce-policy.yaml",
+    ] {
+        assert!(
+            files.iter().any(|f| f == documented),
+            "{documented} missing: {files:?}"
+        );
     }
 }
 

@@ -1048,9 +1048,26 @@ async fn an_expired_override_does_not_apply() {
     )
     .await;
     // FG-001 ignored, FG-002 remapped to critical for octo/*: still Critical, for FG-002.
+    // The state does not move, so wait for the reasons to.
+    let fake = h.fake.clone();
+    let reasons = eventually(
+        "the critical reason to be FG-002's, nothing expired",
+        || {
+            fake.get(SLUICE_API, REPORTS, "shop", "application-web")
+                .map(|r| r["status"]["policies"][0]["reasons"].clone())
+                .filter(|r| !r.to_string().contains("expired"))
+        },
+    )
+    .await;
     let report = report_in(&h, "shop", "application-web", "Critical", 1).await;
-    let reasons = report["status"]["policies"][0]["reasons"].to_string();
-    assert!(!reasons.contains("expired"), "{reasons}");
+    assert_eq!(
+        reasons,
+        json!(["1 critical finding(s), more than maxCritical 0"]),
+        "{report:#}"
+    );
+    // Remapped: the high finding now counts as critical, so the summary (raw findings) and
+    // the policy's count differ on purpose.
+    assert_eq!(report["status"]["summary"]["critical"], 1, "{report:#}");
     patch_policy(
         &h,
         Some("shop"),
