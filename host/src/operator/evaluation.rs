@@ -201,3 +201,56 @@ fn finish(
         policies: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::PolicySpec;
+    use crate::api::policy::Thresholds;
+
+    fn selected(name: &str) -> SelectedPolicy {
+        SelectedPolicy {
+            kind: crate::operator::policy::NAMESPACED_KIND,
+            namespace: Some("ns".into()),
+            name: name.into(),
+            spec: PolicySpec {
+                thresholds: Thresholds {
+                    max_critical: Some(100),
+                    ..Thresholds::default()
+                },
+                ..PolicySpec::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_failed_scan_is_unknown_under_every_policy() {
+        let mut evaluation = Evaluation::failed(None, "RateLimited", "rate limited".into(), true);
+        let today = "2026-01-01".parse().expect("a date");
+        evaluation.apply_policies(&[selected("a"), selected("b")], today);
+        assert_eq!(evaluation.state, ComplianceState::Unknown);
+        assert_eq!(evaluation.reasons, ["rate limited"]);
+        let results: Vec<(&str, ComplianceState, &[String])> = evaluation
+            .policies
+            .iter()
+            .map(|p| (p.name.as_str(), p.state, p.reasons.as_slice()))
+            .collect();
+        let why = ["rate limited".to_owned()];
+        assert_eq!(
+            results,
+            [
+                ("a", ComplianceState::Unknown, &why[..]),
+                ("b", ComplianceState::Unknown, &why[..])
+            ]
+        );
+    }
+
+    #[test]
+    fn without_policies_nothing_changes() {
+        let mut evaluation = Evaluation::failed(None, "UnsupportedHost", "no".into(), false);
+        let before = evaluation.clone();
+        evaluation.apply_policies(&[], "2026-01-01".parse().expect("a date"));
+        assert_eq!(evaluation.state, before.state);
+        assert!(evaluation.policies.is_empty());
+    }
+}

@@ -177,6 +177,26 @@ mod tests {
     }
 
     #[test]
+    fn an_interval_counts_only_when_valid_and_positive() {
+        let with = |interval: Option<&str>| SelectedPolicy {
+            kind: NAMESPACED_KIND,
+            namespace: None,
+            name: "p".into(),
+            spec: PolicySpec {
+                evaluation_interval: interval.map(str::to_owned),
+                ..PolicySpec::default()
+            },
+        };
+        assert_eq!(
+            with(Some("1h30m")).interval(),
+            Some(Duration::from_secs(5400))
+        );
+        assert_eq!(with(Some("0s")).interval(), None);
+        assert_eq!(with(Some("soon")).interval(), None);
+        assert_eq!(with(None).interval(), None);
+    }
+
+    #[test]
     fn absent_and_empty_selectors_select_everything() {
         let l = labels(&[]);
         assert!(selector_matches(None, WatchedKind::Pipeline, &l));
