@@ -990,6 +990,19 @@ async fn policies_created_relaxed_combined_and_deleted_change_the_state() {
     let other = report_in(&h, "shop", "application-other", "Critical", 1).await;
     assert_eq!(policy_results(&other)[0].1, "baseline");
 
+    // Each policy's status counts the subjects it selects, for the generation read.
+    let fake = h.fake.clone();
+    eventually("the policies' matchedSubjects", || {
+        let payments = fake.get(SLUICE_API, POLICIES, "shop", "payments")?;
+        let baseline = fake.get(SLUICE_API, CLUSTER_POLICIES, "", "baseline")?;
+        (payments.pointer("/status/matchedSubjects") == Some(&json!(1))
+            && payments.pointer("/status/observedGeneration")
+                == Some(&payments["metadata"]["generation"])
+            && baseline.pointer("/status/matchedSubjects") == Some(&json!(2)))
+        .then_some(())
+    })
+    .await;
+
     // Deleting the policies: back to the one that is left, then to the default limits.
     delete_policy(&h, None, "baseline").await;
     report_in(&h, "shop", "application-web", "Warning", 1).await;

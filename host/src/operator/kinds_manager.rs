@@ -45,6 +45,9 @@ pub async fn manage_kinds(shared: Arc<Shared>, sync: Arc<Mutex<Sync>>) {
     let mut events = watcher(crds).boxed();
     // sluice's own CRDs are always installed; were they not, these watches retry with backoff
     // and subjects are evaluated with the default limits.
+    let _policy_status = Owned(tokio::spawn(
+        crate::operator::policy::matched::publish_matched_loop(Arc::clone(&shared)),
+    ));
     let _policy_watches = shared
         .policies
         .start(&shared.client, &shared.settings.namespaces);

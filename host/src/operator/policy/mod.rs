@@ -4,6 +4,7 @@
 //! Enforcement actions are not taken here.
 
 pub mod apply;
+pub mod matched;
 pub mod overrides;
 pub mod select;
 pub mod watch;

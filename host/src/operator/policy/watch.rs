@@ -1,7 +1,7 @@
 //! Caches of the policies and of the namespaces (their labels, for `namespaceSelector`), and
 //! the signal that makes every subject controller re-evaluate when any of them changes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -70,14 +70,16 @@ impl PolicyStores {
                 Some(ns) => Api::namespaced(client.clone(), ns),
                 None => Api::all(client.clone()),
             };
-            let (store, task) = self.reflect(api);
+            let (store, task) = self.reflect(api, namespaced_spec);
             namespaced.push(store);
             tasks.push(task);
         }
-        let (cluster, task) =
-            self.reflect(Api::<ClusterPipelineSecurityPolicy>::all(client.clone()));
+        let (cluster, task) = self.reflect(
+            Api::<ClusterPipelineSecurityPolicy>::all(client.clone()),
+            cluster_spec,
+        );
         tasks.push(task);
-        let (namespaces, task) = self.reflect(Api::<Namespace>::all(client.clone()));
+        let (namespaces, task) = self.reflect(Api::<Namespace>::all(client.clone()), labels);
         tasks.push(task);
         *self.stores.write().expect("policy stores lock") = Some(Stores {
             namespaced,
@@ -92,7 +94,10 @@ impl PolicyStores {
         *self.stores.write().expect("policy stores lock") = None;
     }
 
-    fn reflect<K>(&self, api: Api<K>) -> (Store<K>, Owned)
+    /// A reflector whose changes are signalled only when `relevant` (what selection reads)
+    /// changed: a policy's status written by the operator itself must not re-evaluate
+    /// every subject.
+    fn reflect<K>(&self, api: Api<K>, relevant: fn(&K) -> String) -> (Store<K>, Owned)
     where
         K: kube::Resource<DynamicType = ()>
             + Clone
@@ -110,20 +115,36 @@ impl PolicyStores {
             watcher::watcher(api, watcher::Config::default()).default_backoff(),
         );
         let task = tokio::spawn(async move {
-            events
-                .for_each(|event| {
-                    match event {
-                        // The first list and every change may change what selects a subject.
-                        Ok(Event::InitDone | Event::Apply(_) | Event::Delete(_)) => {
-                            // No receiver (no subject controller yet) is fine.
-                            let _ = changes.send(());
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::debug!("watching {}: {e}", K::kind(&())),
+            let mut seen: HashMap<ObjectRef<K>, String> = HashMap::new();
+            let mut events = std::pin::pin!(events);
+            while let Some(event) = events.next().await {
+                let changed = match event {
+                    Ok(Event::InitApply(object)) => {
+                        // The list's InitDone signals once for all of it.
+                        seen.insert(ObjectRef::from_obj(&object), relevant(&object));
+                        false
                     }
-                    futures::future::ready(())
-                })
-                .await;
+                    Ok(Event::Apply(object)) => {
+                        let now = relevant(&object);
+                        seen.insert(ObjectRef::from_obj(&object), now.clone()) != Some(now)
+                    }
+                    Ok(Event::Delete(object)) => {
+                        seen.remove(&ObjectRef::from_obj(&object));
+                        true
+                    }
+                    // The first list (and every re-list) may change what selects a subject.
+                    Ok(Event::InitDone) => true,
+                    Ok(Event::Init) => false,
+                    Err(e) => {
+                        tracing::debug!("watching {}: {e}", K::kind(&()));
+                        false
+                    }
+                };
+                if changed {
+                    // No receiver (no subject controller yet) is fine.
+                    let _ = changes.send(());
+                }
+            }
         });
         (store, Owned(task))
     }
@@ -177,6 +198,22 @@ impl PolicyStores {
         }
     }
 
+    /// Every cached policy, namespaced and cluster; `None` while not watching.
+    #[allow(clippy::type_complexity)]
+    pub fn policies(
+        &self,
+    ) -> Option<(
+        Vec<std::sync::Arc<PipelineSecurityPolicy>>,
+        Vec<std::sync::Arc<ClusterPipelineSecurityPolicy>>,
+    )> {
+        let guard = self.stores.read().expect("policy stores lock");
+        let stores = guard.as_ref()?;
+        Some((
+            stores.namespaced.iter().flat_map(Store::state).collect(),
+            stores.cluster.state(),
+        ))
+    }
+
     /// The policies selecting a subject of `kind` in `namespace` with `labels`.
     pub fn select(
         &self,
@@ -211,4 +248,18 @@ impl PolicyStores {
         };
         selecting(kind, &subject, &namespaced, &cluster)
     }
+}
+
+/// What evaluation reads of a policy: its spec (not its status, which the operator writes).
+fn namespaced_spec(policy: &PipelineSecurityPolicy) -> String {
+    format!("{:?}", policy.spec)
+}
+
+fn cluster_spec(policy: &ClusterPipelineSecurityPolicy) -> String {
+    format!("{:?}", policy.spec)
+}
+
+/// What selection reads of a namespace: its labels.
+fn labels(namespace: &Namespace) -> String {
+    format!("{:?}", namespace.metadata.labels)
 }
