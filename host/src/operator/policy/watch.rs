@@ -2,8 +2,8 @@
 //! the signal that makes every subject controller re-evaluate when any of them changes.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
@@ -35,7 +35,7 @@ pub struct PolicyStores {
     stores: RwLock<Option<Stores>>,
     changes: broadcast::Sender<()>,
     /// Set once waiting for a first list timed out, so later reconciles do not wait again.
-    patience_spent: AtomicBool,
+    patience_spent: Arc<AtomicBool>,
 }
 
 impl Default for PolicyStores {
@@ -43,7 +43,7 @@ impl Default for PolicyStores {
         PolicyStores {
             stores: RwLock::new(None),
             changes: broadcast::channel(16).0,
-            patience_spent: AtomicBool::new(false),
+            patience_spent: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -110,19 +110,37 @@ impl PolicyStores {
         let writer = Writer::<K>::default();
         let store = writer.as_reader();
         let changes = self.changes.clone();
+        let patience_spent = Arc::clone(&self.patience_spent);
         let events = reflector::reflector(
             writer,
             watcher::watcher(api, watcher::Config::default()).default_backoff(),
         );
         let task = tokio::spawn(async move {
             let mut seen: HashMap<ObjectRef<K>, String> = HashMap::new();
+            let mut listing: HashMap<ObjectRef<K>, String> = HashMap::new();
+            let mut listed_before = false;
             let mut events = std::pin::pin!(events);
             while let Some(event) = events.next().await {
                 let changed = match event {
-                    Ok(Event::InitApply(object)) => {
-                        // The list's InitDone signals once for all of it.
-                        seen.insert(ObjectRef::from_obj(&object), relevant(&object));
+                    Ok(Event::Init) => {
+                        listing.clear();
                         false
+                    }
+                    Ok(Event::InitApply(object)) => {
+                        listing.insert(ObjectRef::from_obj(&object), relevant(&object));
+                        false
+                    }
+                    // A re-list signals only when it differs from what was seen. The first list
+                    // needs no signal: reconciles wait for it, unless they stopped waiting.
+                    Ok(Event::InitDone) => {
+                        let differs = listing != seen;
+                        seen = std::mem::take(&mut listing);
+                        let first = !std::mem::replace(&mut listed_before, true);
+                        if first {
+                            patience_spent.load(Ordering::Relaxed)
+                        } else {
+                            differs
+                        }
                     }
                     Ok(Event::Apply(object)) => {
                         let now = relevant(&object);
@@ -132,9 +150,6 @@ impl PolicyStores {
                         seen.remove(&ObjectRef::from_obj(&object));
                         true
                     }
-                    // The first list (and every re-list) may change what selects a subject.
-                    Ok(Event::InitDone) => true,
-                    Ok(Event::Init) => false,
                     Err(e) => {
                         tracing::debug!("watching {}: {e}", K::kind(&()));
                         false
@@ -203,8 +218,8 @@ impl PolicyStores {
     pub fn policies(
         &self,
     ) -> Option<(
-        Vec<std::sync::Arc<PipelineSecurityPolicy>>,
-        Vec<std::sync::Arc<ClusterPipelineSecurityPolicy>>,
+        Vec<Arc<PipelineSecurityPolicy>>,
+        Vec<Arc<ClusterPipelineSecurityPolicy>>,
     )> {
         let guard = self.stores.read().expect("policy stores lock");
         let stores = guard.as_ref()?;
