@@ -293,16 +293,46 @@ fn errors(validator: &jsonschema::Validator, document: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Every YAML file in examples/operator, validated against the CRD of its kind: a new
+/// example is checked without being listed here.
 #[test]
 fn examples_validate_against_the_schemas() {
-    for (file, name) in [
-        ("policy.yaml", POLICIES),
-        ("cluster-policy.yaml", CLUSTER_POLICIES),
-        ("report.yaml", REPORTS),
-    ] {
+    let dir = repo_root().join("examples/operator");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("examples/operator exists")
+        .map(|e| {
+            e.expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    let mut kinds = BTreeSet::new();
+    for file in &files {
         let document = example(file);
+        let kind = document["kind"].as_str().unwrap_or_default().to_owned();
+        let name = match kind.as_str() {
+            "PipelineSecurityPolicy" => POLICIES,
+            "ClusterPipelineSecurityPolicy" => CLUSTER_POLICIES,
+            "PipelineSecurityReport" => REPORTS,
+            other => panic!("{file}: unexpected kind {other:?}"),
+        };
         let problems = errors(&validator(name), &document);
         assert!(problems.is_empty(), "{file}: {problems:?}");
+        kinds.insert(kind);
+    }
+    assert_eq!(kinds.len(), 3, "an example of every kind: {files:?}");
+    for documented in [
+        "audit-policy.yaml",
+        "alert-policy.yaml",
+        "enforce-policy.yaml",
+    ] {
+        assert!(
+            files.iter().any(|f| f == documented),
+            "{documented} missing: {files:?}"
+        );
     }
 }
 
@@ -312,10 +342,10 @@ fn examples_deserialize_into_the_types() {
         ClusterPipelineSecurityPolicy, PipelineSecurityPolicy, PipelineSecurityReport,
     };
     let policy: PipelineSecurityPolicy =
-        serde_json::from_value(example("policy.yaml")).expect("policy example");
+        serde_json::from_value(example("enforce-policy.yaml")).expect("policy example");
     assert_eq!(policy.spec.enforcement.len(), 2);
     let cluster: ClusterPipelineSecurityPolicy =
-        serde_json::from_value(example("cluster-policy.yaml")).expect("cluster example");
+        serde_json::from_value(example("alert-policy.yaml")).expect("cluster example");
     assert!(cluster.spec.namespace_selector.is_some());
     assert_eq!(cluster.spec.policy.thresholds.max_high, Some(5));
     let report: PipelineSecurityReport =
@@ -360,7 +390,7 @@ fn invalid_policies_are_rejected() {
         }),
     ];
     for (path, mutate) in cases {
-        let mut policy = example("policy.yaml");
+        let mut policy = example("enforce-policy.yaml");
         mutate(&mut policy);
         let problems = errors(&validator, &policy);
         assert!(
@@ -368,7 +398,7 @@ fn invalid_policies_are_rejected() {
             "{path} was not rejected: {problems:?}"
         );
     }
-    let mut no_reason = example("policy.yaml");
+    let mut no_reason = example("enforce-policy.yaml");
     no_reason["spec"]["ruleOverrides"][1]
         .as_object_mut()
         .expect("override object")

@@ -808,3 +808,365 @@ async fn demo_cluster() {
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     running.stop().await;
 }
+
+// ----- policies (issue 10, part 1: evaluation) -----
+
+const POLICIES: &str = "pipelinesecuritypolicies";
+const CLUSTER_POLICIES: &str = "clusterpipelinesecuritypolicies";
+
+fn policy_resource(cluster: bool) -> ApiResource {
+    let (kind, plural) = if cluster {
+        ("ClusterPipelineSecurityPolicy", CLUSTER_POLICIES)
+    } else {
+        ("PipelineSecurityPolicy", POLICIES)
+    };
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("sluice.dev", "v1alpha1", kind),
+        plural,
+    )
+}
+
+fn policy_api(h: &Harness, namespace: Option<&str>) -> Api<DynamicObject> {
+    match namespace {
+        Some(ns) => Api::namespaced_with(h.fake.client(), ns, &policy_resource(false)),
+        None => Api::all_with(h.fake.client(), &policy_resource(true)),
+    }
+}
+
+fn policy(namespace: &str, name: &str, spec: Value) -> Value {
+    json!({"apiVersion": SLUICE_API, "kind": "PipelineSecurityPolicy",
+           "metadata": {"name": name, "namespace": namespace}, "spec": spec})
+}
+
+fn cluster_policy(name: &str, spec: Value) -> Value {
+    json!({"apiVersion": SLUICE_API, "kind": "ClusterPipelineSecurityPolicy",
+           "metadata": {"name": name}, "spec": spec})
+}
+
+async fn patch_policy(h: &Harness, namespace: Option<&str>, name: &str, patch: Value) {
+    policy_api(h, namespace)
+        .patch(
+            name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .expect("policy patched");
+}
+
+async fn delete_policy(h: &Harness, namespace: Option<&str>, name: &str) {
+    policy_api(h, namespace)
+        .delete(name, &DeleteParams::default())
+        .await
+        .expect("policy deleted");
+}
+
+/// The report once it is in `state` (and, when given, has `policies` results).
+async fn report_in(
+    h: &Harness,
+    namespace: &str,
+    name: &str,
+    state: &str,
+    policies: usize,
+) -> Value {
+    let fake = h.fake.clone();
+    eventually(
+        &format!("{namespace}/{name} {state} with {policies} policy result(s)"),
+        || {
+            fake.get(SLUICE_API, REPORTS, namespace, name).filter(|r| {
+                r.pointer("/status/state") == Some(&json!(state))
+                    && r.pointer("/status/policies")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len)
+                        == policies
+            })
+        },
+    )
+    .await
+}
+
+fn policy_results(report: &Value) -> Vec<(String, String, String)> {
+    report["status"]["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .map(|p| {
+            (
+                str_at(p, "/kind").to_owned(),
+                str_at(p, "/name").to_owned(),
+                str_at(p, "/state").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The risky workflow has one critical (FG-001), one high (FG-002), one medium and one low
+/// finding: Critical under the default limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_created_relaxed_combined_and_deleted_change_the_state() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    h.fake
+        .insert(json!({"apiVersion": "v1", "kind": "Namespace",
+                       "metadata": {"name": "shop", "labels": {"audit": "on"}}}))
+        .expect("namespace");
+    let mut labelled = application("shop", "web", "https://github.com/octo/shop", Some(&commit));
+    labelled["metadata"]["labels"] = json!({"team": "pay"});
+    h.fake.insert(labelled).expect("application");
+    h.fake
+        .insert(application(
+            "shop",
+            "other",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("application");
+    let running = h.start(Harness::config("solo")).await;
+    report_in(&h, "shop", "application-web", "Critical", 0).await;
+    report_in(&h, "shop", "application-other", "Critical", 0).await;
+
+    // A policy created after the subjects: only the labelled one is selected.
+    h.fake
+        .insert(policy(
+            "shop",
+            "payments",
+            json!({"selector": {"cicdKinds": ["Application"], "matchLabels": {"team": "pay"}},
+                   "thresholds": {"maxCritical": 1, "maxHigh": 0}}),
+        ))
+        .expect("policy");
+    let report = report_in(&h, "shop", "application-web", "NonCompliant", 1).await;
+    assert_eq!(
+        policy_results(&report),
+        [(
+            "PipelineSecurityPolicy".into(),
+            "payments".into(),
+            "NonCompliant".into()
+        )]
+    );
+    let reasons = &report["status"]["policies"][0]["reasons"];
+    assert_eq!(
+        reasons,
+        &json!(["1 high finding(s), more than maxHigh 0"]),
+        "{report:#}"
+    );
+    assert_eq!(report["status"]["policies"][0]["namespace"], "shop");
+
+    // Relaxed: maxHigh raised, the state improves.
+    patch_policy(
+        &h,
+        Some("shop"),
+        "payments",
+        json!({"spec": {"thresholds": {"maxHigh": 3}}}),
+    )
+    .await;
+    report_in(&h, "shop", "application-web", "Warning", 1).await;
+
+    // A second, stricter cluster policy for namespaces labelled audit=on: the worst wins, and
+    // both results are recorded, sorted.
+    h.fake
+        .insert(cluster_policy(
+            "baseline",
+            json!({"namespaceSelector": {"matchLabels": {"audit": "on"}},
+                   "thresholds": {"maxCritical": 0}}),
+        ))
+        .expect("cluster policy");
+    let report = report_in(&h, "shop", "application-web", "Critical", 2).await;
+    assert_eq!(
+        policy_results(&report),
+        [
+            (
+                "ClusterPipelineSecurityPolicy".into(),
+                "baseline".into(),
+                "Critical".into()
+            ),
+            (
+                "PipelineSecurityPolicy".into(),
+                "payments".into(),
+                "Warning".into()
+            ),
+        ]
+    );
+    assert!(report["status"]["policies"][0].get("namespace").is_none());
+    // The unlabelled subject is selected by the cluster policy alone.
+    let other = report_in(&h, "shop", "application-other", "Critical", 1).await;
+    assert_eq!(policy_results(&other)[0].1, "baseline");
+
+    // Each policy's status counts the subjects it selects, for the generation read.
+    let fake = h.fake.clone();
+    eventually("the policies' matchedSubjects", || {
+        let payments = fake.get(SLUICE_API, POLICIES, "shop", "payments")?;
+        let baseline = fake.get(SLUICE_API, CLUSTER_POLICIES, "", "baseline")?;
+        (payments.pointer("/status/matchedSubjects") == Some(&json!(1))
+            && payments.pointer("/status/observedGeneration")
+                == Some(&payments["metadata"]["generation"])
+            && baseline.pointer("/status/matchedSubjects") == Some(&json!(2)))
+        .then_some(())
+    })
+    .await;
+
+    // Deleting the policies: back to the one that is left, then to the default limits.
+    delete_policy(&h, None, "baseline").await;
+    report_in(&h, "shop", "application-web", "Warning", 1).await;
+    report_in(&h, "shop", "application-other", "Critical", 0).await;
+    delete_policy(&h, Some("shop"), "payments").await;
+    report_in(&h, "shop", "application-web", "Critical", 0).await;
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_override_does_not_apply() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    h.fake.insert(namespace("shop")).expect("namespace");
+    h.fake
+        .insert(application(
+            "shop",
+            "web",
+            "https://github.com/octo/shop",
+            Some(&commit),
+        ))
+        .expect("application");
+    h.fake
+        .insert(policy(
+            "shop",
+            "exceptions",
+            json!({"thresholds": {"maxCritical": 0, "maxHigh": 5},
+            "ruleOverrides": [
+                {"rule": "FG-001", "severity": "ignore", "reason": "accepted until fixed",
+                 "expires": "2020-01-31"},
+                {"rule": "FG-002", "severity": "ignore", "reason": "not ours",
+                 "repositories": ["someone-else/*"]}
+            ]}),
+        ))
+        .expect("policy");
+    let running = h.start(Harness::config("solo")).await;
+    let report = report_in(&h, "shop", "application-web", "Critical", 1).await;
+    let reasons = report["status"]["policies"][0]["reasons"].to_string();
+    assert!(
+        reasons.contains("FG-001 expired on 2020-01-31"),
+        "{reasons}"
+    );
+    assert!(reasons.contains("1 critical finding(s)"), "{reasons}");
+
+    // The same override, not expired, applies: only the high finding (allowed) and below.
+    patch_policy(
+        &h,
+        Some("shop"),
+        "exceptions",
+        json!({"spec": {"ruleOverrides": [
+            {"rule": "FG-001", "severity": "ignore", "reason": "accepted until fixed",
+             "expires": "2999-12-31"},
+            {"rule": "FG-002", "severity": "critical", "reason": "ours",
+             "repositories": ["octo/*"]}
+        ]}}),
+    )
+    .await;
+    // FG-001 ignored, FG-002 remapped to critical for octo/*: still Critical, for FG-002.
+    // The state does not move, so wait for the reasons to.
+    let fake = h.fake.clone();
+    let reasons = eventually(
+        "the critical reason to be FG-002's, nothing expired",
+        || {
+            fake.get(SLUICE_API, REPORTS, "shop", "application-web")
+                .map(|r| r["status"]["policies"][0]["reasons"].clone())
+                .filter(|r| !r.to_string().contains("expired"))
+        },
+    )
+    .await;
+    let report = report_in(&h, "shop", "application-web", "Critical", 1).await;
+    assert_eq!(
+        reasons,
+        json!(["1 critical finding(s), more than maxCritical 0"]),
+        "{report:#}"
+    );
+    // Remapped: the high finding now counts as critical, so the summary (raw findings) and
+    // the policy's count differ on purpose.
+    assert_eq!(report["status"]["summary"]["critical"], 1, "{report:#}");
+    patch_policy(
+        &h,
+        Some("shop"),
+        "exceptions",
+        json!({"spec": {"ruleOverrides": [
+            {"rule": "FG-001", "severity": "ignore", "reason": "accepted until fixed",
+             "expires": "2999-12-31"}
+        ]}}),
+    )
+    .await;
+    report_in(&h, "shop", "application-web", "Warning", 1).await;
+    running.stop().await;
+}
+
+/// `requirePinnedActions` counts the `unpinned-reference` tag of every platform's pack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn require_pinned_actions_holds_gitlab_and_circleci_subjects() {
+    let h = Harness::new();
+    let gitlab = h.github.add_repo(
+        "octo/gitlab-app",
+        &[(
+            ".gitlab-ci.yml",
+            "include:\n  - project: platform/ci-templates\n    ref: main\n    file: /build.yml\ntest:\n  script:\n    - make test\n",
+        )],
+    );
+    let circle = h.github.add_repo(
+        "octo/circle-app",
+        &[(
+            ".circleci/config.yml",
+            "version: 2.1\norbs:\n  node: circleci/node@5\nworkflows:\n  build:\n    jobs:\n      - node/test\n",
+        )],
+    );
+    h.fake.insert(namespace("ci")).expect("namespace");
+    h.fake
+        .insert(application(
+            "ci",
+            "gitlab",
+            "https://github.com/octo/gitlab-app",
+            Some(&gitlab),
+        ))
+        .expect("application");
+    h.fake
+        .insert(git_repository(
+            "ci",
+            "circle",
+            "https://github.com/octo/circle-app",
+            Some(&circle),
+        ))
+        .expect("git repository");
+    let running = h.start(Harness::config("solo")).await;
+    // One medium unpinned-reference finding each: a Warning under the default limits.
+    let gl = report_in(&h, "ci", "application-gitlab", "Warning", 0).await;
+    assert_eq!(gl["status"]["findings"][0]["ruleId"], "GL-003", "{gl:#}");
+    let cc = report_in(&h, "ci", "gitrepository-circle", "Warning", 0).await;
+    assert_eq!(cc["status"]["findings"][0]["ruleId"], "CC-003", "{cc:#}");
+
+    h.fake
+        .insert(policy(
+            "ci",
+            "pinned",
+            json!({"thresholds": {"requirePinnedActions": true}}),
+        ))
+        .expect("policy");
+    for name in ["application-gitlab", "gitrepository-circle"] {
+        let report = report_in(&h, "ci", name, "NonCompliant", 1).await;
+        assert_eq!(
+            report["status"]["policies"][0]["reasons"],
+            json!(["1 unpinned reference(s) while requirePinnedActions is set"]),
+            "{report:#}"
+        );
+    }
+
+    // An unchanged evaluation writes nothing: every watch re-lists (policies included, which
+    // re-evaluates every subject) and no report, no Event is written.
+    settled(&h.fake, Duration::from_millis(500)).await;
+    let hits = running.handle.shared.scanner.counts().cache_hits;
+    h.fake.clear_log();
+    h.fake.compact();
+    h.fake.drop_watches();
+    let shared = running.handle.shared.clone();
+    eventually("the re-listed subjects to be re-evaluated", || {
+        (shared.scanner.counts().cache_hits >= hits + 2).then_some(())
+    })
+    .await;
+    settled(&h.fake, Duration::from_millis(500)).await;
+    assert_eq!(h.fake.writes().len(), 0, "{:?}", h.fake.writes());
+    running.stop().await;
+}

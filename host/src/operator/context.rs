@@ -12,6 +12,7 @@ use kube::runtime::reflector::Store;
 
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::{Metrics, SubjectLabels};
+use crate::operator::policy::PolicyStores;
 use crate::operator::scanner::Scanner;
 
 /// `--enforcement`: parsed now, acted on by the policy issue.
@@ -93,6 +94,8 @@ pub struct Shared {
     /// Caches of the watched kinds, filled while their CRDs are installed.
     pub stores: RwLock<HashMap<WatchedKind, Vec<Store<DynamicObject>>>>,
     pub memory: Mutex<HashMap<SubjectKey, SubjectMemory>>,
+    /// Policy and namespace caches, and the signal that re-evaluates every subject.
+    pub policies: PolicyStores,
 }
 
 impl std::fmt::Debug for Shared {

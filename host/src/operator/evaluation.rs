@@ -5,11 +5,17 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use k8s_openapi::jiff::civil::Date;
+
 use crate::api::ComplianceState;
+use crate::api::report::PolicyResult;
 use crate::github::RepoSpec;
 use crate::operator::context::Shared;
 use crate::operator::evaluate::{Limits, evaluate};
 use crate::operator::kinds::WatchedKind;
+use crate::operator::policy::SelectedPolicy;
+use crate::operator::policy::apply::unknown_results;
+use crate::operator::policy::evaluate_policies;
 use crate::operator::resolve::{Resolution, resolve};
 use crate::operator::scanner::ScanOutcome;
 
@@ -46,6 +52,8 @@ pub struct Evaluation {
     pub state: ComplianceState,
     /// Why the state is what it is (broken limits, or the failure).
     pub reasons: Vec<String>,
+    /// The result of every policy selecting the subject (empty: the default limits applied).
+    pub policies: Vec<PolicyResult>,
 }
 
 impl Evaluation {
@@ -60,6 +68,31 @@ impl Evaluation {
                 scan_failed,
             }),
             state: ComplianceState::Unknown,
+            policies: Vec::new(),
+        }
+    }
+
+    /// Re-decides the state under the `policies` selecting the subject, as of `today` (UTC):
+    /// each one's overrides and thresholds, the worst wins. A failed scan stays `Unknown` under
+    /// every policy; without policies the default limits stand.
+    pub fn apply_policies(&mut self, policies: &[SelectedPolicy], today: Date) {
+        if policies.is_empty() {
+            return;
+        }
+        if let Some(failure) = &self.failure {
+            self.policies = unknown_results(policies, &failure.message);
+            return;
+        }
+        let Some(outcome) = &self.outcome else {
+            return;
+        };
+        let repository = self.source.as_ref().map(|s| s.repository.as_str());
+        if let Some(verdict) =
+            evaluate_policies(&outcome.report.findings, policies, repository, today)
+        {
+            self.state = verdict.state;
+            self.reasons = verdict.reasons;
+            self.policies = verdict.results;
         }
     }
 }
@@ -165,5 +198,59 @@ fn finish(
         failure: None,
         state,
         reasons,
+        policies: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::PolicySpec;
+    use crate::api::policy::Thresholds;
+
+    fn selected(name: &str) -> SelectedPolicy {
+        SelectedPolicy {
+            kind: crate::operator::policy::NAMESPACED_KIND,
+            namespace: Some("ns".into()),
+            name: name.into(),
+            spec: PolicySpec {
+                thresholds: Thresholds {
+                    max_critical: Some(100),
+                    ..Thresholds::default()
+                },
+                ..PolicySpec::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_failed_scan_is_unknown_under_every_policy() {
+        let mut evaluation = Evaluation::failed(None, "RateLimited", "rate limited".into(), true);
+        let today = "2026-01-01".parse().expect("a date");
+        evaluation.apply_policies(&[selected("a"), selected("b")], today);
+        assert_eq!(evaluation.state, ComplianceState::Unknown);
+        assert_eq!(evaluation.reasons, ["rate limited"]);
+        let results: Vec<(&str, ComplianceState, &[String])> = evaluation
+            .policies
+            .iter()
+            .map(|p| (p.name.as_str(), p.state, p.reasons.as_slice()))
+            .collect();
+        let why = ["rate limited".to_owned()];
+        assert_eq!(
+            results,
+            [
+                ("a", ComplianceState::Unknown, &why[..]),
+                ("b", ComplianceState::Unknown, &why[..])
+            ]
+        );
+    }
+
+    #[test]
+    fn without_policies_nothing_changes() {
+        let mut evaluation = Evaluation::failed(None, "UnsupportedHost", "no".into(), false);
+        let before = evaluation.clone();
+        evaluation.apply_policies(&[], "2026-01-01".parse().expect("a date"));
+        assert_eq!(evaluation.state, before.state);
+        assert!(evaluation.policies.is_empty());
     }
 }

@@ -43,6 +43,14 @@ pub async fn manage_kinds(shared: Arc<Shared>, sync: Arc<Mutex<Sync>>) {
     let mut running: HashMap<WatchedKind, Running> = HashMap::new();
     let mut seen_in_init: HashSet<WatchedKind> = HashSet::new();
     let mut events = watcher(crds).boxed();
+    // sluice's own CRDs are always installed; were they not, these watches retry with backoff
+    // and subjects are evaluated with the default limits.
+    let _policy_status = Owned(tokio::spawn(
+        crate::operator::policy::matched::publish_matched_loop(Arc::clone(&shared)),
+    ));
+    let _policy_watches = shared
+        .policies
+        .start(&shared.client, &shared.settings.namespaces);
     while let Some(event) = events.next().await {
         match event {
             Ok(Event::Init) => seen_in_init.clear(),
@@ -160,7 +168,9 @@ fn ensure_running(
             )
             .with_config(
                 ControllerConfig::default().concurrency(shared.settings.reconcile_concurrency),
-            );
+            )
+            // Any policy or namespace change may change which policies select a subject.
+            .reconcile_all_on(shared.policies.changes());
             let ctx = Arc::new(KindContext {
                 kind,
                 shared: Arc::clone(shared),

@@ -16,6 +16,7 @@ pub mod kinds_manager;
 pub mod leader;
 pub mod metrics;
 pub mod naming;
+pub mod policy;
 pub mod reconcile;
 pub mod repo_url;
 pub mod report_writer;

@@ -20,6 +20,7 @@ use crate::operator::correlate::{self, Correlation, Workload};
 use crate::operator::evaluation::{Evaluation, evaluate_subject};
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::SubjectLabels;
+use crate::operator::policy::{SelectedPolicy, today};
 use crate::operator::report_writer::{Subject, Written, write_report};
 use crate::operator::status::desired_status;
 
@@ -54,7 +55,12 @@ pub async fn reconcile(
         generation: object.meta().generation,
     };
     let value = serde_json::to_value(&*object).expect("an object from the API serializes");
-    let evaluation = evaluate_subject(shared, kind, &value).await;
+    shared.policies.wait_ready().await;
+    let selected = shared
+        .policies
+        .select(kind, &subject.namespace, object.labels().clone());
+    let mut evaluation = evaluate_subject(shared, kind, &value).await;
+    evaluation.apply_policies(&selected, today());
     let correlation = correlate(shared, kind, &value).await;
     let desired = desired_status(
         &evaluation,
@@ -96,7 +102,12 @@ pub async fn reconcile(
         }
         entry.failures
     };
-    let interval = shared.settings.default_interval;
+    // The most demanding policy sets the pace.
+    let interval = selected
+        .iter()
+        .filter_map(SelectedPolicy::interval)
+        .min()
+        .unwrap_or(shared.settings.default_interval);
     if failures > 0 {
         // A failed scan is retried with backoff, never left until the next interval.
         let backoff = shared

@@ -96,6 +96,7 @@ pub async fn start(
         writes: WriteGate::default(),
         stores: Default::default(),
         memory: Default::default(),
+        policies: Default::default(),
     });
     let sync = Arc::new(Mutex::new(Sync::default()));
     let probe: Arc<dyn Probe> = Arc::new(OperatorProbe {
@@ -171,6 +172,7 @@ async fn lead_and_run(
         shared.writes.open(false);
         drop(controllers);
         *sync.lock().expect("sync lock") = Sync::default();
+        shared.policies.stop();
         for kind in crate::operator::kinds::WatchedKind::ALL {
             shared.stores.write().expect("stores lock").remove(&kind);
             shared.forget_kind(kind);

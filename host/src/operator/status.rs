@@ -52,6 +52,7 @@ pub fn desired_status(
             })
             .collect(),
         remote_destination: correlation.remote.clone(),
+        policies: evaluation.policies.clone(),
         ..PipelineSecurityReportStatus::default()
     };
     if let Some(outcome) = &evaluation.outcome {
@@ -88,7 +89,10 @@ pub fn desired_status(
                 condition(SCANNED, true, "Scanned", message),
                 condition(SCAN_FAILED, false, "Succeeded", String::new()),
             ];
-            if !evaluation.reasons.is_empty() {
+            if evaluation
+                .state
+                .at_least(crate::api::ComplianceState::NonCompliant)
+            {
                 status.reason = Some("ThresholdsExceeded".to_owned());
             }
         }
@@ -135,10 +139,6 @@ pub fn settle(
                     .find(|old| old.type_ == condition.type_ && old.status == condition.status)
             })
             .map_or(Time(now), |old| old.last_transition_time.clone());
-    }
-    // What issue 10's policy evaluation fills in is kept as is here.
-    if let Some(current) = current {
-        desired.policies.clone_from(&current.policies);
     }
     desired.last_evaluated = current.and_then(|c| c.last_evaluated.clone());
     if current == Some(desired) {
