@@ -167,6 +167,10 @@ impl FakeApiServer {
                     query: routes::parse_query(&raw_query),
                     content_type: content_type.as_deref(),
                     body: &body,
+                    user_agent: parts
+                        .headers
+                        .get(::http::header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok()),
                 };
                 routes::dispatch(&mut st, &req, interval)
             }

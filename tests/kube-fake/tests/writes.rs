@@ -445,3 +445,32 @@ async fn deleting_a_namespace_deletes_its_objects() {
     assert!(team.get_opt("x").await.expect("get").is_none());
     assert!(default.get_opt("y").await.expect("get").is_some());
 }
+
+#[tokio::test]
+async fn apply_conflicts_with_fields_set_by_ordinary_writes() {
+    let fake = FakeApiServer::new();
+    let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
+    let pp = PostParams {
+        field_manager: Some("creator".into()),
+        ..PostParams::default()
+    };
+    api.create(&pp, &cm("a", json!({"k": "1"})))
+        .await
+        .expect("create");
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "2"}});
+    let err = api
+        .patch("a", &PatchParams::apply("operator"), &Patch::Apply(&body))
+        .await
+        .expect_err("k is creator's");
+    match err {
+        kube::Error::Api(s) => {
+            assert_eq!(s.code, 409);
+            assert!(s.message.contains("\"creator\""), "{}", s.message);
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let same = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "1"}});
+    api.patch("a", &PatchParams::apply("operator"), &Patch::Apply(&same))
+        .await
+        .expect("same value is no conflict");
+}
