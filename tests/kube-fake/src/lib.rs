@@ -21,7 +21,10 @@
 //! ```
 //!
 //! Known gaps: no admission or schema validation, no RBAC, no defaulting, no conversion between
-//! CRD versions, strategic merge is plain merge, SSA ownership is per leaf field (lists atomic).
+//! CRD versions, strategic merge is plain merge, SSA ownership is per leaf field (lists atomic)
+//! and kept out of the objects (no `managedFields`), seeded objects (`insert`, `apply_yaml`)
+//! have no field owners, metadata-only requests get full objects, the watch history keeps the
+//! last 10,000 changes (older resumes get a 410).
 
 mod crds;
 mod discovery;
@@ -50,7 +53,6 @@ pub use crate::crds::{CrdError, upstream_crds_dir};
 pub use crate::error::ApiError;
 pub use crate::faults::{Fault, Gate};
 pub use crate::log::RequestRecord;
-pub use crate::registry::Resource;
 use crate::store::{Broadcast, State};
 pub use crate::wire::ServerHandle;
 
