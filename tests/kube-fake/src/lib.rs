@@ -21,7 +21,10 @@
 //! ```
 //!
 //! Known gaps: no admission or schema validation, no RBAC, no defaulting, no conversion between
-//! CRD versions, strategic merge is plain merge, SSA ownership is per leaf field (lists atomic).
+//! CRD versions, strategic merge is plain merge, SSA ownership is per leaf field (lists atomic)
+//! and kept out of the objects (no `managedFields`), seeded objects (`insert`, `apply_yaml`)
+//! have no field owners, metadata-only requests get full objects, the watch history keeps the
+//! last 10,000 changes (older resumes get a 410).
 
 mod crds;
 mod discovery;
@@ -48,9 +51,8 @@ use tokio::sync::broadcast;
 
 pub use crate::crds::{CrdError, upstream_crds_dir};
 pub use crate::error::ApiError;
-pub use crate::faults::Fault;
+pub use crate::faults::{Fault, Gate};
 pub use crate::log::RequestRecord;
-pub use crate::registry::Resource;
 use crate::store::{Broadcast, State};
 pub use crate::wire::ServerHandle;
 
@@ -143,6 +145,11 @@ impl FakeApiServer {
             .bookmark_interval
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        let path_and_query = format!("{path}?{raw_query}");
+        let fault = faults::take(&mut self.lock().faults, &method, &path_and_query);
+        if let Some(f) = &fault {
+            faults::wait(f).await;
+        }
         let mut st = self.lock();
         let idx = st.log.len();
         st.log.push(RequestRecord {
@@ -153,20 +160,23 @@ impl FakeApiServer {
             body: String::from_utf8_lossy(&body).into_owned(),
             status: 0,
         });
-        let path_and_query = format!("{path}?{raw_query}");
-        let resp = match faults::take(&mut st.faults, &method, &path_and_query) {
-            Some((code, reason)) => wire::error_response(&ApiError::new(
-                code,
-                &reason,
+        let resp = match fault {
+            Some(f) if f.status != 0 => wire::error_response(&ApiError::new(
+                f.status,
+                &f.reason,
                 "injected by the fake API server",
             )),
-            None => {
+            _ => {
                 let req = routes::Req {
                     method: &method,
                     path: &path,
                     query: routes::parse_query(&raw_query),
                     content_type: content_type.as_deref(),
                     body: &body,
+                    user_agent: parts
+                        .headers
+                        .get(::http::header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok()),
                 };
                 routes::dispatch(&mut st, &req, interval)
             }
@@ -319,8 +329,51 @@ impl FakeApiServer {
             path_contains: path_contains.to_string(),
             status,
             reason: reason.to_string(),
+            delay: Duration::ZERO,
+            gate: None,
             remaining: times,
         });
+    }
+
+    /// Serves the next `times` matching requests (as for `fail_next`) only after `delay`,
+    /// letting other requests go first: for slow-apiserver and ordering scenarios.
+    pub fn delay_next(
+        &self,
+        method: Option<&str>,
+        path_contains: &str,
+        delay: Duration,
+        times: usize,
+    ) {
+        self.lock().faults.push(Fault {
+            method: method.map(String::from),
+            path_contains: path_contains.to_string(),
+            status: 0,
+            reason: String::new(),
+            delay,
+            gate: None,
+            remaining: times,
+        });
+    }
+
+    /// Holds the next `times` matching requests (as for `fail_next`) until the returned gate
+    /// is released (or dropped), then serves them: deterministic "slow apiserver" ordering.
+    pub fn hold_next(&self, method: Option<&str>, path_contains: &str, times: usize) -> Gate {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        self.lock().faults.push(Fault {
+            method: method.map(String::from),
+            path_contains: path_contains.to_string(),
+            status: 0,
+            reason: String::new(),
+            delay: Duration::ZERO,
+            gate: Some(rx),
+            remaining: times,
+        });
+        Gate(tx)
+    }
+
+    /// How many injected faults and delays are still waiting for a request.
+    pub fn pending_faults(&self) -> usize {
+        self.lock().faults.iter().map(|f| f.remaining).sum()
     }
 
     /// Forgets the change history: watches resuming from an older resourceVersion get a 410.

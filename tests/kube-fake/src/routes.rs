@@ -23,6 +23,42 @@ pub struct Req<'a> {
     pub query: HashMap<String, String>,
     pub content_type: Option<&'a str>,
     pub body: &'a [u8],
+    pub user_agent: Option<&'a str>,
+}
+
+impl Req<'_> {
+    /// The field manager of a non-apply write: `fieldManager`, else the User-Agent's product
+    /// (the apiserver's default), else "unknown".
+    fn update_manager(&self) -> String {
+        self.query
+            .get("fieldManager")
+            .filter(|m| !m.is_empty())
+            .cloned()
+            .or_else(|| {
+                self.user_agent
+                    .and_then(|ua| ua.split('/').next())
+                    .filter(|m| !m.is_empty())
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+/// Stores an update and gives its manager the fields it changed (as the apiserver does for
+/// `Update` operations, so a later apply by someone else conflicts on them).
+fn update_owned(
+    st: &mut State,
+    req: &Req<'_>,
+    key: &ObjKey,
+    new: Value,
+) -> Result<Value, ApiError> {
+    let old = st.get(key).cloned();
+    let out = st.update(key, new)?;
+    if st.objects.contains_key(key) {
+        let managers = st.managers.entry(key.clone()).or_default();
+        ssa::record_update(old.as_ref(), &out, managers, &req.update_manager());
+    }
+    Ok(out)
 }
 
 enum Target {
@@ -246,7 +282,12 @@ fn create(
         meta_mut(&mut obj).insert("namespace".into(), json!(ns));
         return Ok(obj);
     }
-    st.create(res, &ns, obj).map(|o| present(&o, res))
+    let created = st.create(res, &ns, obj)?;
+    let name = meta_str(&created, "name").unwrap_or("");
+    let key = State::key(res, &ns, name);
+    let managers = st.managers.entry(key).or_default();
+    ssa::record_update(None, &created, managers, &req.update_manager());
+    Ok(present(&created, res))
 }
 
 fn check_rv(
@@ -308,7 +349,7 @@ fn replace(
     }
     check_rv(&live, meta_str(&body, "resourceVersion"), res, &key.name)?;
     let new = merge_subresource(&live, body, res, status_only);
-    st.update(key, new).map(|o| present(&o, res))
+    update_owned(st, req, key, new).map(|o| present(&o, res))
 }
 
 fn patch(
@@ -334,7 +375,7 @@ fn patch(
     let live = live.ok_or_else(|| ApiError::not_found(&res.plural, &key.name))?;
     let patched = apply_patch(kind, res.is_crd, &live, req.body)?;
     let new = merge_subresource(&live, patched, res, status_only);
-    st.update(key, new).map(|o| present(&o, res))
+    update_owned(st, req, key, new).map(|o| present(&o, res))
 }
 
 fn server_side_apply(

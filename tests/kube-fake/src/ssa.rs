@@ -137,6 +137,28 @@ pub fn apply(
     Ok(result)
 }
 
+/// A non-apply write by `manager`: it takes ownership of every leaf it set or changed; fields
+/// that no longer exist lose their owners.
+pub fn record_update(old: Option<&Value>, new: &Value, managers: &mut Managers, manager: &str) {
+    let mut new_leaves = Vec::new();
+    leaves(new, &mut Vec::new(), &mut new_leaves);
+    let changed: BTreeSet<Path> = new_leaves
+        .into_iter()
+        .filter(|(p, v)| old.and_then(|o| get_path(o, p)) != Some(v))
+        .map(|(p, _)| p)
+        .collect();
+    for (m, owned) in managers.iter_mut() {
+        owned.retain(|p| get_path(new, p).is_some() && (m == manager || !changed.contains(p)));
+    }
+    if !changed.is_empty() {
+        managers
+            .entry(manager.to_string())
+            .or_default()
+            .extend(changed);
+    }
+    managers.retain(|_, owned| !owned.is_empty());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +213,39 @@ mod tests {
         )
         .expect("reapply");
         assert_eq!(again, json!({"spec": {"y": 3, "z": 0}}));
+    }
+
+    #[test]
+    fn updates_own_what_they_change() {
+        let mut managers = Managers::new();
+        let live = apply(
+            None,
+            &json!({"spec": {"x": 1, "y": 2}}),
+            &mut managers,
+            "a",
+            false,
+        )
+        .expect("create");
+        let edited = json!({"spec": {"x": 5, "y": 2}});
+        record_update(Some(&live), &edited, &mut managers, "kubectl-edit");
+        let err = apply(
+            Some(&edited),
+            &json!({"spec": {"x": 1, "y": 2}}),
+            &mut managers,
+            "a",
+            false,
+        )
+        .expect_err("x is kubectl-edit's");
+        assert!(err.message.contains("kubectl-edit"), "{}", err.message);
+        // y was unchanged, so it is still a's alone and a can change it freely.
+        let ok = apply(
+            Some(&edited),
+            &json!({"spec": {"x": 5, "y": 3}}),
+            &mut managers,
+            "a",
+            false,
+        )
+        .expect("no conflict");
+        assert_eq!(ok, json!({"spec": {"x": 5, "y": 3}}));
     }
 }

@@ -121,7 +121,7 @@ async fn changes_between_list_and_watch_are_replayed_and_bookmarks_flow() {
     api.create(&PostParams::default(), &cm("b", "x"))
         .await
         .expect("create b");
-    let wp = kube::api::WatchParams::default().timeout(5);
+    let wp = kube::api::WatchParams::default().timeout(60);
     let mut s = api
         .watch(&wp, &list_rv.to_string())
         .await
@@ -293,7 +293,12 @@ async fn watches_close_at_timeout_seconds_and_on_drop_watches() {
     let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
     let rv = fake.resource_version().to_string();
     let mut short = api
-        .watch(&kube::api::WatchParams::default().timeout(1), &rv)
+        .watch(
+            &kube::api::WatchParams::default()
+                .timeout(1)
+                .disable_bookmarks(),
+            &rv,
+        )
         .await
         .expect("watch")
         .boxed();
@@ -305,7 +310,7 @@ async fn watches_close_at_timeout_seconds_and_on_drop_watches() {
         "no events, then the end of the stream: {ended:?}"
     );
     let mut long = api
-        .watch(&kube::api::WatchParams::default(), &rv)
+        .watch(&kube::api::WatchParams::default().disable_bookmarks(), &rv)
         .await
         .expect("watch")
         .boxed();

@@ -445,3 +445,74 @@ async fn deleting_a_namespace_deletes_its_objects() {
     assert!(team.get_opt("x").await.expect("get").is_none());
     assert!(default.get_opt("y").await.expect("get").is_some());
 }
+
+#[tokio::test]
+async fn apply_conflicts_with_fields_set_by_ordinary_writes() {
+    let fake = FakeApiServer::new();
+    let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
+    let pp = PostParams {
+        field_manager: Some("creator".into()),
+        ..PostParams::default()
+    };
+    api.create(&pp, &cm("a", json!({"k": "1"})))
+        .await
+        .expect("create");
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "2"}});
+    let err = api
+        .patch("a", &PatchParams::apply("operator"), &Patch::Apply(&body))
+        .await
+        .expect_err("k is creator's");
+    match err {
+        kube::Error::Api(s) => {
+            assert_eq!(s.code, 409);
+            assert!(s.message.contains("\"creator\""), "{}", s.message);
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let same = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "1"}});
+    api.patch("a", &PatchParams::apply("operator"), &Patch::Apply(&same))
+        .await
+        .expect("same value is no conflict");
+}
+
+#[tokio::test]
+async fn held_requests_let_others_go_first() {
+    let fake = FakeApiServer::new();
+    let api: Api<ConfigMap> = Api::namespaced(fake.client(), "default");
+    let gate = fake.hold_next(Some("GET"), "/configmaps?", 1);
+    let slow_api = api.clone();
+    let slow = tokio::spawn(async move { slow_api.list(&ListParams::default()).await });
+    common::eventually(|| {
+        let fake = fake.clone();
+        async move { (fake.pending_faults() == 0).then_some(()) }
+    })
+    .await;
+    api.create(&PostParams::default(), &cm("a", json!({})))
+        .await
+        .expect("create while the list waits");
+    gate.release();
+    let listed = slow.await.expect("task").expect("list");
+    assert_eq!(
+        listed.items.len(),
+        1,
+        "the held list is served after the create"
+    );
+    let order: Vec<String> = fake.requests().into_iter().map(|r| r.method).collect();
+    assert_eq!(order, ["POST", "GET"]);
+
+    // A delayed request is still served normally.
+    fake.delay_next(
+        None,
+        "/configmaps/a",
+        std::time::Duration::from_millis(10),
+        1,
+    );
+    assert_eq!(
+        api.get("a")
+            .await
+            .expect("served after the delay")
+            .name_any(),
+        "a"
+    );
+    assert_eq!(fake.pending_faults(), 0);
+}
