@@ -105,7 +105,7 @@ fn report_finding(finding: &Finding) -> ReportFinding {
 }
 
 /// At most `max` bytes, cut on a character boundary; a cut text ends with `…` (counted).
-fn truncate(text: &str, max: usize) -> String {
+pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }

@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use crate::operator::str_at;
+
 /// A workload kind the report lists.
 const WORKLOAD_KINDS: [(&str, &str); 5] = [
     ("apps", "Deployment"),
@@ -225,13 +227,6 @@ pub fn parse_inventory_id(id: &str) -> Option<(String, String, Workload)> {
             name: name.replace("__", ":"),
         },
     ))
-}
-
-fn str_at<'v>(value: &'v Value, pointer: &str) -> Option<&'v str> {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]

@@ -98,10 +98,11 @@ pub fn evaluate<'f>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn finding(severity: Severity, confidence: Confidence, tags: &[&str]) -> Finding {
+    /// A finding with only what the state model reads set (shared with the policy tests).
+    pub(crate) fn finding(severity: Severity, confidence: Confidence, tags: &[&str]) -> Finding {
         Finding {
             rule_id: "XX-001".into(),
             rule_name: "rule".into(),

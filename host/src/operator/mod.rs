@@ -29,3 +29,13 @@ pub mod status;
 pub use context::{EnforcementMode, OperatorSettings};
 pub use run::{OperatorConfig, OperatorError, OperatorHandle, start};
 pub use scanner::Scanner;
+
+/// The non-empty, trimmed string at a JSON pointer of an upstream object: every resolver and
+/// correlation reads fields this way.
+pub(crate) fn str_at<'v>(value: &'v serde_json::Value, pointer: &str) -> Option<&'v str> {
+    value
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::api::ComplianceState;
 use crate::api::report::PipelineSecurityReportStatus;
+use crate::api::report_status::truncate;
 use crate::operator::context::{KindContext, Shared, SubjectMemory};
 use crate::operator::correlate::{self, Correlation, Workload};
 use crate::operator::evaluation::{Evaluation, evaluate_subject};
@@ -23,6 +24,7 @@ use crate::operator::metrics::SubjectLabels;
 use crate::operator::policy::{SelectedPolicy, today};
 use crate::operator::report_writer::{Subject, Written, write_report};
 use crate::operator::status::desired_status;
+use crate::operator::str_at;
 
 /// A reconcile that could not finish (an API error); retried by the error policy.
 #[derive(Debug, thiserror::Error)]
@@ -260,17 +262,6 @@ async fn publish(
     }
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
-
 fn truncate_list(items: &[&str], max: usize) -> String {
     let shown = items
         .iter()
@@ -290,8 +281,8 @@ async fn correlate(shared: &Shared, kind: WatchedKind, object: &Value) -> Correl
     let mut correlation = match kind {
         WatchedKind::Application => correlate::application(object),
         WatchedKind::GitRepository | WatchedKind::OciRepository => {
-            let namespace = str_at(object, "/metadata/namespace");
-            let name = str_at(object, "/metadata/name");
+            let namespace = str_at(object, "/metadata/namespace").unwrap_or_default();
+            let name = str_at(object, "/metadata/name").unwrap_or_default();
             let mut appliers = Vec::new();
             for applier_kind in [WatchedKind::Kustomization, WatchedKind::HelmRelease] {
                 for applier in shared.objects(applier_kind) {
@@ -363,11 +354,4 @@ async fn run_label_query(shared: &Shared, query: &correlate::LabelQuery) -> Vec<
         );
     }
     found
-}
-
-fn str_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }

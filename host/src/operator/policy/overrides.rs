@@ -105,23 +105,8 @@ pub(crate) mod tests {
     pub(crate) fn finding(rule: &str, severity: Severity) -> Finding {
         Finding {
             rule_id: rule.into(),
-            rule_name: "rule".into(),
-            pack: "pack".into(),
-            severity,
-            confidence: Confidence::High,
-            message: "m".into(),
-            path: "p".into(),
-            repository_path: "p".into(),
-            start_line: 1,
-            start_column: 1,
-            end_line: 1,
-            end_column: 2,
-            span: Default::default(),
-            related: Vec::new(),
-            mitigations: Vec::new(),
             fingerprint: format!("{rule}-{severity:?}"),
-            tags: Vec::new(),
-            properties: Vec::new(),
+            ..crate::operator::evaluate::tests::finding(severity, Confidence::High, &[])
         }
     }
 

@@ -123,13 +123,7 @@ fn commit_sha(text: &str) -> Option<String> {
         .then(|| text.to_ascii_lowercase())
 }
 
-fn str_at<'v>(value: &'v Value, pointer: &str) -> Option<&'v str> {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
+use crate::operator::str_at;
 
 /// A ref as the GitHub commits API takes it: `refs/heads/x` → `x`, `refs/tags/v1` → `v1`.
 fn api_ref(git_ref: &str) -> String {
