@@ -1047,6 +1047,22 @@ async fn an_expired_override_does_not_apply() {
         "{reasons}"
     );
     assert!(reasons.contains("1 critical finding(s)"), "{reasons}");
+    let fake = h.fake.clone();
+    let expired = eventually("the RuleOverrideExpired event", || {
+        let notes: Vec<String> = fake
+            .list("events.k8s.io/v1", "events", Some("shop"))
+            .into_iter()
+            .filter(|e| e["reason"] == "RuleOverrideExpired")
+            .map(|e| e["note"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        (!notes.is_empty()).then_some(notes)
+    })
+    .await;
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert!(
+        expired[0].contains("FG-001 expired on 2020-01-31"),
+        "{expired:?}"
+    );
 
     // The same override, not expired, applies: only the high finding (allowed) and below.
     patch_policy(

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::k8s_schema;
+use super::policy::{Action, Trigger};
 use super::state::ComplianceState;
 
 /// Condition type: the last evaluation scanned the subject's pipelines.
@@ -135,6 +136,9 @@ pub struct PipelineSecurityReportStatus {
     pub packs: Vec<PackVersion>,
     /// The result of each policy that selects the subject.
     pub policies: Vec<PolicyResult>,
+    /// What each policy's enforcement rules did (or, in dry-run mode, would do) to this
+    /// subject and the objects it deploys.
+    pub enforcement: Vec<EnforcementResult>,
     /// `Scanned` and `ScanFailed`.
     #[schemars(schema_with = "k8s_schema::conditions")]
     pub conditions: Vec<Condition>,
@@ -218,6 +222,42 @@ pub struct WorkloadRef {
 pub struct PackVersion {
     pub id: String,
     pub version: String,
+}
+
+/// One enforcement rule of one policy, as it stands for the subject.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnforcementResult {
+    /// `<namespace>/<name>` of a `PipelineSecurityPolicy`, `/<name>` of a cluster policy.
+    pub policy: String,
+    pub action: Action,
+    pub trigger: Trigger,
+    pub result: EnforcementOutcome,
+    /// What was done, or why not.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// The objects the action changes (`Kind/namespace/name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// For `Pending`: when the grace period ends (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+}
+
+/// Where an enforcement rule stands.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum EnforcementOutcome {
+    /// The trigger holds and the action is in effect.
+    Applied,
+    /// The trigger holds but its grace period has not passed.
+    Pending,
+    /// `--enforcement dry-run`: the action would be in effect.
+    DryRun,
+    /// The trigger holds but nothing was done: opted out, nothing to change, or a person
+    /// changed what sluice had set (sluice does not fight that).
+    Skipped,
+    /// The action could not be applied; retried with backoff.
+    Failed,
 }
 
 /// The verdict of one policy on the subject.

@@ -256,6 +256,7 @@ async fn run(args: &OperatorArgs) -> anyhow::Result<()> {
             EnforcementArg::On => EnforcementMode::On,
         },
         reconcile_concurrency: args.max_concurrent_scans.saturating_mul(4),
+        operator_namespace: args.lease_namespace.clone(),
         ..OperatorSettings::default()
     };
     let lease = args.leader_elect.then(|| LeaseSettings {

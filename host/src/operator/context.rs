@@ -4,18 +4,21 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kube::api::DynamicObject;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 
+use crate::operator::clock::Clock;
+use crate::operator::enforce::alert::AlertSender;
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::{Metrics, SubjectLabels};
 use crate::operator::policy::PolicyStores;
 use crate::operator::scanner::Scanner;
 
-/// `--enforcement`: parsed now, acted on by the policy issue.
+/// `--enforcement`: off (nothing is changed or sent), dry-run (Events and report entries say
+/// what would be done), on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EnforcementMode {
     #[default]
@@ -41,6 +44,10 @@ pub struct OperatorSettings {
     pub failure_backoff: Duration,
     /// Subjects of one kind reconciled at once (scans are limited separately).
     pub reconcile_concurrency: u16,
+    /// Where alert Secrets are read (the operator's own namespace, from POD_NAMESPACE).
+    pub operator_namespace: Option<String>,
+    /// Report time stamps and grace periods.
+    pub clock: Clock,
 }
 
 impl Default for OperatorSettings {
@@ -53,6 +60,8 @@ impl Default for OperatorSettings {
             enforcement: EnforcementMode::Off,
             failure_backoff: Duration::from_secs(10),
             reconcile_concurrency: 16,
+            operator_namespace: None,
+            clock: Clock::default(),
         }
     }
 }
@@ -66,6 +75,8 @@ pub type SubjectKey = (WatchedKind, String, String);
 pub struct SubjectMemory {
     pub fingerprints: HashSet<String>,
     pub failures: u32,
+    /// Consecutive passes in which an enforcement action failed (backoff).
+    pub enforcement_failures: u32,
 }
 
 /// Only the leader writes. The flag is checked right before every write, so losing the lease
@@ -96,6 +107,9 @@ pub struct Shared {
     pub memory: Mutex<HashMap<SubjectKey, SubjectMemory>>,
     /// Policy and namespace caches, and the signal that re-evaluates every subject.
     pub policies: PolicyStores,
+    pub alerts: AlertSender,
+    /// Whether the installed Application CRD has `automated.enabled`, and when that was read.
+    pub argo_enabled: Mutex<Option<(Instant, bool)>>,
 }
 
 impl std::fmt::Debug for Shared {

@@ -24,6 +24,17 @@ pub struct Workload {
     pub name: String,
 }
 
+impl Workload {
+    /// The apiVersion of the workload kinds: `batch/v1` for Jobs and CronJobs, else `apps/v1`.
+    pub fn api_version(&self) -> &'static str {
+        if matches!(self.kind.as_str(), "CronJob" | "Job") {
+            "batch/v1"
+        } else {
+            "apps/v1"
+        }
+    }
+}
+
 /// The workloads of a subject as far as the objects say.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Correlation {

@@ -4,13 +4,16 @@
 //! The flow of one subject: [`kinds_manager`] runs a controller per installed kind →
 //! [`reconcile`] → [`evaluation`] ([`resolve`] the repository and revision, [`scanner`] with the
 //! CLI's scan engine and GitHub module, [`evaluate`] the state) → [`status`] →
-//! [`report_writer`] (only when something changed) → Events and [`metrics`].
+//! [`enforce`] (what the policies' actions call for) → [`report_writer`] (only when something
+//! changed) → [`events`] and [`metrics`].
 
+pub mod clock;
 pub mod context;
 pub mod correlate;
 pub mod enforce;
 pub mod evaluate;
 pub mod evaluation;
+pub mod events;
 pub mod kinds;
 pub mod kinds_manager;
 pub mod leader;

@@ -5,26 +5,27 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
+use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 use serde_json::Value;
 
 use crate::api::ComplianceState;
 use crate::api::report::PipelineSecurityReportStatus;
-use crate::api::report_status::truncate;
 use crate::operator::context::{KindContext, Shared, SubjectMemory};
 use crate::operator::correlate::{self, Correlation, Workload};
+use crate::operator::enforce::{Enforced, SubjectInput, enforce};
 use crate::operator::evaluation::{Evaluation, evaluate_subject};
+use crate::operator::events::{self, publish};
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::SubjectLabels;
-use crate::operator::policy::{SelectedPolicy, today};
-use crate::operator::report_writer::{Subject, Written, write_report};
-use crate::operator::status::desired_status;
+use crate::operator::policy::SelectedPolicy;
+use crate::operator::report_writer::{Subject, Written, open_report, write_status};
+use crate::operator::status::{desired_status, state_since};
 use crate::operator::str_at;
+use k8s_openapi::jiff::tz::TimeZone;
 
 /// A reconcile that could not finish (an API error); retried by the error policy.
 #[derive(Debug, thiserror::Error)]
@@ -62,15 +63,39 @@ pub async fn reconcile(
         .policies
         .select(kind, &subject.namespace, object.labels().clone());
     let mut evaluation = evaluate_subject(shared, kind, &value).await;
-    evaluation.apply_policies(&selected, today());
+    let now = shared.settings.clock.now();
+    evaluation.apply_policies(&selected, now.to_zoned(TimeZone::UTC).date());
     let correlation = correlate(shared, kind, &value).await;
-    let desired = desired_status(
+    let mut desired = desired_status(
         &evaluation,
         &correlation,
         subject.generation,
         shared.settings.findings_cap,
     );
-    let written = write_report(shared, &subject, &desired).await?;
+    let open = open_report(shared, &subject).await?;
+    let enforced = if open.is_writable() {
+        let previous = open
+            .status()
+            .map(|s| s.enforcement.clone())
+            .unwrap_or_default();
+        let input = SubjectInput {
+            subject: &subject,
+            object: &object,
+            state: desired.state,
+            since: state_since(&desired, open.status(), now),
+            report: &open.name,
+            correlation: &correlation,
+            policies: &selected,
+            previous: &previous,
+            summary: &desired.summary,
+            reasons: &evaluation.reasons,
+        };
+        enforce(shared, &input).await
+    } else {
+        Enforced::default()
+    };
+    desired.enforcement.clone_from(&enforced.results);
+    let written = write_status(shared, &subject, open, &desired).await?;
     publish_events(shared, &subject, &evaluation, &desired, &written).await;
 
     let labels = SubjectLabels {
@@ -102,16 +127,26 @@ pub async fn reconcile(
                 }
             }
         }
-        entry.failures
+        if enforced.failed {
+            entry.enforcement_failures += 1;
+        } else {
+            entry.enforcement_failures = 0;
+        }
+        entry.failures.max(entry.enforcement_failures)
     };
-    // The most demanding policy sets the pace.
+    // The most demanding policy sets the pace; a grace period ending sooner brings the
+    // subject back then.
     let interval = selected
         .iter()
         .filter_map(SelectedPolicy::interval)
         .min()
         .unwrap_or(shared.settings.default_interval);
+    let interval = enforced
+        .next_due
+        .map_or(interval, |due| interval.min(due + Duration::from_secs(1)));
     if failures > 0 {
-        // A failed scan is retried with backoff, never left until the next interval.
+        // A failed scan or enforcement action is retried with backoff, never left until the
+        // next interval.
         let backoff = shared
             .settings
             .failure_backoff
@@ -155,14 +190,7 @@ async fn publish_events(
     if !written.changed {
         return;
     }
-    let reference = ObjectReference {
-        api_version: Some(subject.api_version.clone()),
-        kind: Some(subject.kind.kind().to_owned()),
-        name: Some(subject.name.clone()),
-        namespace: Some(subject.namespace.clone()),
-        uid: Some(subject.uid.clone()),
-        ..ObjectReference::default()
-    };
+    let reference = events::reference(subject);
     if let Some(outcome) = &evaluation.outcome {
         let current = fingerprints(&outcome.report);
         let remembered = shared
@@ -214,9 +242,32 @@ async fn publish_events(
                 &reference,
                 EventType::Warning,
                 "PipelineFindingDetected",
+                "Scan",
                 note,
             )
             .await;
+        }
+    }
+    // An override that expired: said once, when it first shows in the policy's reasons.
+    for result in &desired.policies {
+        for reason in result.reasons.iter().filter(|r| r.contains(" expired on ")) {
+            let known = written.previous.as_ref().is_some_and(|p| {
+                p.policies
+                    .iter()
+                    .any(|old| old.name == result.name && old.reasons.contains(reason))
+            });
+            if !known {
+                let note = format!("policy {}: {reason}", result.name);
+                publish(
+                    shared,
+                    &reference,
+                    EventType::Warning,
+                    "RuleOverrideExpired",
+                    "Scan",
+                    note,
+                )
+                .await;
+            }
         }
     }
     let before = written.previous.as_ref().map(|s| s.state);
@@ -235,30 +286,15 @@ async fn publish_events(
             .map(|r| format!(": {r}"))
             .unwrap_or_default();
         let note = format!("compliance state {from} → {}{why}", desired.state);
-        publish(shared, &reference, kind, "ComplianceStateChanged", note).await;
-    }
-}
-
-async fn publish(
-    shared: &Shared,
-    reference: &ObjectReference,
-    type_: EventType,
-    reason: &str,
-    note: String,
-) {
-    if !shared.writes.is_open() {
-        return;
-    }
-    let event = Event {
-        type_,
-        reason: reason.to_owned(),
-        // Event notes are capped at 1 KiB by the API server.
-        note: Some(truncate(&note, 1000)),
-        action: "Scan".to_owned(),
-        secondary: None,
-    };
-    if let Err(e) = shared.recorder.publish(&event, reference).await {
-        tracing::warn!("cannot publish the {reason} event: {e}");
+        publish(
+            shared,
+            &reference,
+            kind,
+            "ComplianceStateChanged",
+            "Scan",
+            note,
+        )
+        .await;
     }
 }
 

@@ -11,7 +11,7 @@ use crate::api::report::{
 use crate::operator::context::Shared;
 use crate::operator::kinds::WatchedKind;
 use crate::operator::naming::{hashed_report_name, report_name};
-use crate::operator::status::{now, settle};
+use crate::operator::status::settle;
 
 /// Conflicting writes retried before giving up (the reconcile is then retried).
 const ATTEMPTS: usize = 4;
@@ -37,17 +37,33 @@ pub struct Written {
     pub changed: bool,
 }
 
-pub async fn write_report(
-    shared: &Shared,
-    subject: &Subject,
-    desired: &PipelineSecurityReportStatus,
-) -> Result<Written, kube::Error> {
+/// A subject's report as it is before this evaluation writes it.
+#[derive(Debug, Clone)]
+pub struct OpenReport {
+    pub name: String,
+    /// `None`: the report does not exist and could not be created (not the leader).
+    report: Option<PipelineSecurityReport>,
+}
+
+impl OpenReport {
+    /// The status before this evaluation.
+    pub fn status(&self) -> Option<&PipelineSecurityReportStatus> {
+        self.report.as_ref().and_then(|r| r.status.as_ref())
+    }
+
+    /// Whether this replica may write it at all.
+    pub fn is_writable(&self) -> bool {
+        self.report.is_some()
+    }
+}
+
+/// Finds (or creates, owned by the subject) the subject's report.
+pub async fn open_report(shared: &Shared, subject: &Subject) -> Result<OpenReport, kube::Error> {
     let api: Api<PipelineSecurityReport> =
         Api::namespaced(shared.client.clone(), &subject.namespace);
     let mut name = report_name(subject.kind, &subject.namespace, &subject.name);
-    let mut last_error = None;
     for _ in 0..ATTEMPTS {
-        let existing = match api.get_opt(&name).await? {
+        match api.get_opt(&name).await? {
             Some(report) if !same_subject(&report.spec.subject, subject) => {
                 if report.spec.subject.kind == subject.kind.kind()
                     && report.spec.subject.name == subject.name
@@ -60,30 +76,62 @@ pub async fn write_report(
                 } else {
                     name = hashed_report_name(subject.kind, &subject.namespace, &subject.name);
                 }
-                continue;
             }
-            Some(report) => report,
+            Some(report) => {
+                return Ok(OpenReport {
+                    name,
+                    report: Some(report),
+                });
+            }
             None => {
                 if !shared.writes.is_open() {
-                    return Ok(not_written(name, None));
+                    return Ok(OpenReport { name, report: None });
                 }
                 match api
                     .create(&PostParams::default(), &new_report(&name, subject))
                     .await
                 {
-                    Ok(created) => created,
-                    Err(kube::Error::Api(status)) if status.code == 409 => continue,
+                    Ok(created) => {
+                        return Ok(OpenReport {
+                            name,
+                            report: Some(created),
+                        });
+                    }
+                    Err(kube::Error::Api(status)) if status.code == 409 => {}
                     Err(e) => return Err(e),
                 }
             }
-        };
+        }
+    }
+    Err(kube::Error::Service(
+        format!("report {name}: too many conflicting writes").into(),
+    ))
+}
+
+/// Writes `desired` as the report's status if it differs (time stamps settled against the
+/// status there), with the read resourceVersion as precondition; a conflict re-reads.
+pub async fn write_status(
+    shared: &Shared,
+    subject: &Subject,
+    open: OpenReport,
+    desired: &PipelineSecurityReportStatus,
+) -> Result<Written, kube::Error> {
+    let name = open.name;
+    let Some(mut existing) = open.report else {
+        return Ok(not_written(name, None));
+    };
+    let api: Api<PipelineSecurityReport> =
+        Api::namespaced(shared.client.clone(), &subject.namespace);
+    let first_seen = existing.status.clone();
+    let mut last_error = None;
+    for _ in 0..ATTEMPTS {
         let previous = existing.status.clone();
         let mut status = desired.clone();
-        if !settle(&mut status, previous.as_ref(), now()) {
-            return Ok(not_written(name, previous));
+        if !settle(&mut status, previous.as_ref(), shared.settings.clock.now()) {
+            return Ok(not_written(name, first_seen));
         }
         if !shared.writes.is_open() {
-            return Ok(not_written(name, previous));
+            return Ok(not_written(name, first_seen));
         }
         let mut updated = existing;
         updated.status = Some(status);
@@ -94,13 +142,18 @@ pub async fn write_report(
             Ok(_) => {
                 return Ok(Written {
                     name,
-                    previous,
+                    previous: first_seen,
                     changed: true,
                 });
             }
             Err(kube::Error::Api(status)) if status.code == 409 => {
                 tracing::debug!(report = %name, "status write conflicted; re-reading");
                 last_error = Some(kube::Error::Api(status));
+                match api.get_opt(&name).await? {
+                    Some(report) => existing = report,
+                    // Deleted under us (the subject went): nothing to write.
+                    None => return Ok(not_written(name, first_seen)),
+                }
             }
             Err(e) => return Err(e),
         }

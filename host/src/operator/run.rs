@@ -97,6 +97,8 @@ pub async fn start(
         stores: Default::default(),
         memory: Default::default(),
         policies: Default::default(),
+        alerts: Default::default(),
+        argo_enabled: Default::default(),
     });
     let sync = Arc::new(Mutex::new(Sync::default()));
     let probe: Arc<dyn Probe> = Arc::new(OperatorProbe {

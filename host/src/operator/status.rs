@@ -38,14 +38,7 @@ pub fn desired_status(
             .workloads
             .iter()
             .map(|w| WorkloadRef {
-                api_version: Some(
-                    if matches!(w.kind.as_str(), "CronJob" | "Job") {
-                        "batch/v1"
-                    } else {
-                        "apps/v1"
-                    }
-                    .to_owned(),
-                ),
+                api_version: Some(w.api_version().to_owned()),
                 kind: w.kind.clone(),
                 namespace: w.namespace.clone(),
                 name: w.name.clone(),
@@ -125,12 +118,7 @@ pub fn settle(
     now: Timestamp,
 ) -> bool {
     let now_text = now.to_string();
-    desired.state_since = match current {
-        Some(current) if current.state == desired.state && current.state_since.is_some() => {
-            current.state_since.clone()
-        }
-        _ => Some(now_text.clone()),
-    };
+    desired.state_since = Some(state_since(desired, current, now).to_string());
     for condition in &mut desired.conditions {
         condition.last_transition_time = current
             .and_then(|c| {
@@ -148,7 +136,15 @@ pub fn settle(
     true
 }
 
-/// Now, to the second (status time stamps need no more, and equal seconds compare equal).
-pub fn now() -> Timestamp {
-    Timestamp::from_second(Timestamp::now().as_second()).expect("the current time is in range")
+/// When the state `desired` has was first seen: carried over while it stays the same.
+pub fn state_since(
+    desired: &PipelineSecurityReportStatus,
+    current: Option<&PipelineSecurityReportStatus>,
+    now: Timestamp,
+) -> Timestamp {
+    current
+        .filter(|c| c.state == desired.state)
+        .and_then(|c| c.state_since.as_deref())
+        .and_then(|since| since.parse().ok())
+        .unwrap_or(now)
 }

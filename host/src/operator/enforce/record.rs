@@ -23,11 +23,24 @@ pub struct EnforcementRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordEntry {
-    /// `suspendSync`, `labelWorkloads`, `annotate`.
+    /// `annotate`, `suspendSync`, `labelWorkloads`, `alert`.
     pub action: String,
-    /// `<namespace>/<name>` of the policy (`/<name>` for a cluster policy).
-    pub policy: String,
+    /// The policies that want the action (`<namespace>/<name>`, `/<name>` for a cluster
+    /// policy). The change stays while any of them does; for `alert`, exactly one.
+    pub policies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
+    /// On a subject: the other objects this action changed (`Kind/namespace/name`), so that
+    /// reversal finds them even when the subject no longer lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// A person changed a field sluice had set while the trigger still held: sluice leaves
+    /// the object alone until the trigger clears, then forgets the entry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub yielded: bool,
+    /// For `alert`: the state transition (`<state>@<since>`) whose alert was delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<String>,
     /// When it was applied (RFC 3339).
     pub at: String,
 }
@@ -54,6 +67,14 @@ pub enum Annotation {
 impl EnforcementRecord {
     pub const VERSION: u32 = 1;
 
+    /// A record with no entries yet.
+    pub fn empty() -> EnforcementRecord {
+        EnforcementRecord {
+            version: Self::VERSION,
+            entries: Vec::new(),
+        }
+    }
+
     /// Reads the annotation of `object`.
     pub fn read(object: &Value) -> Result<Annotation, RecordError> {
         let Some(text) = object
@@ -73,16 +94,37 @@ impl EnforcementRecord {
         Ok(Annotation::Record(record))
     }
 
-    /// The annotation value.
+    /// The annotation value, entries in a fixed order (by action) whatever order they were
+    /// updated in, so that an unchanged record reads the same.
     pub fn to_annotation(&self) -> String {
-        serde_json::to_string(self).expect("a record always serializes")
+        let mut record = self.clone();
+        record.entries.sort_by_key(|e| {
+            ["annotate", "suspendSync", "labelWorkloads", "alert"]
+                .iter()
+                .position(|a| *a == e.action)
+                .unwrap_or(usize::MAX)
+        });
+        serde_json::to_string(&record).expect("a record always serializes")
     }
 
-    /// The entry for (action, policy), if recorded.
-    pub fn entry(&self, action: &str, policy: &str) -> Option<&RecordEntry> {
-        self.entries
+    /// The entry for `action` (and, for alerts, `policy`), if recorded.
+    pub fn entry(&self, action: &str, policy: Option<&str>) -> Option<&RecordEntry> {
+        self.entries.iter().find(|e| e.matches(action, policy))
+    }
+
+    /// Removes and returns the entry for `action` (and `policy`).
+    pub fn take(&mut self, action: &str, policy: Option<&str>) -> Option<RecordEntry> {
+        let index = self
+            .entries
             .iter()
-            .find(|e| e.action == action && e.policy == policy)
+            .position(|e| e.matches(action, policy))?;
+        Some(self.entries.remove(index))
+    }
+}
+
+impl RecordEntry {
+    fn matches(&self, action: &str, policy: Option<&str>) -> bool {
+        self.action == action && policy.is_none_or(|p| self.policies.iter().any(|q| q == p))
     }
 }
 
@@ -98,7 +140,10 @@ mod tests {
             version: 1,
             entries: vec![RecordEntry {
                 action: "suspendSync".into(),
-                policy: "argocd/strict".into(),
+                policies: vec!["argocd/strict".into()],
+                targets: Vec::new(),
+                yielded: false,
+                delivered: None,
                 changes: vec![FieldChange {
                     path: "/spec/syncPolicy/automated".into(),
                     prior: Some(json!({"prune": true})),
@@ -112,8 +157,10 @@ mod tests {
             EnforcementRecord::read(&object).expect("readable"),
             Annotation::Record(record.clone())
         );
-        assert!(record.entry("suspendSync", "argocd/strict").is_some());
-        assert!(record.entry("suspendSync", "other/policy").is_none());
+        assert!(record.entry("suspendSync", None).is_some());
+        assert!(record.entry("suspendSync", Some("argocd/strict")).is_some());
+        assert!(record.entry("suspendSync", Some("other/policy")).is_none());
+        assert!(record.entry("annotate", None).is_none());
     }
 
     #[test]
