@@ -13,6 +13,7 @@ use kube::runtime::reflector::Store;
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::{Metrics, SubjectLabels};
 use crate::operator::policy::PolicyStores;
+use crate::operator::policy_report::PolicyReportCrd;
 use crate::operator::scanner::Scanner;
 
 /// `--enforcement`: parsed now, acted on by the policy issue.
@@ -41,6 +42,8 @@ pub struct OperatorSettings {
     pub failure_backoff: Duration,
     /// Subjects of one kind reconciled at once (scans are limited separately).
     pub reconcile_concurrency: u16,
+    /// `--policy-reports`: also write a wgpolicyk8s.io PolicyReport per subject.
+    pub policy_reports: bool,
 }
 
 impl Default for OperatorSettings {
@@ -53,6 +56,7 @@ impl Default for OperatorSettings {
             enforcement: EnforcementMode::Off,
             failure_backoff: Duration::from_secs(10),
             reconcile_concurrency: 16,
+            policy_reports: false,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct Shared {
     pub memory: Mutex<HashMap<SubjectKey, SubjectMemory>>,
     /// Policy and namespace caches, and the signal that re-evaluates every subject.
     pub policies: PolicyStores,
+    /// Whether the PolicyReport CRD is installed (`--policy-reports`).
+    pub policy_report_crd: PolicyReportCrd,
 }
 
 impl std::fmt::Debug for Shared {

@@ -4,7 +4,8 @@
 //! The flow of one subject: [`kinds_manager`] runs a controller per installed kind →
 //! [`reconcile`] → [`evaluation`] ([`resolve`] the repository and revision, [`scanner`] with the
 //! CLI's scan engine and GitHub module, [`evaluate`] the state) → [`status`] →
-//! [`report_writer`] (only when something changed) → Events and [`metrics`].
+//! [`report_writer`] (only when something changed) → Events and [`metrics`], and with
+//! `--policy-reports` a wg-policy [`policy_report`].
 
 pub mod context;
 pub mod correlate;
@@ -17,6 +18,7 @@ pub mod leader;
 pub mod metrics;
 pub mod naming;
 pub mod policy;
+pub mod policy_report;
 pub mod reconcile;
 pub mod repo_url;
 pub mod report_writer;

@@ -22,6 +22,7 @@ use crate::operator::evaluation::{Evaluation, evaluate_subject};
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::SubjectLabels;
 use crate::operator::policy::{SelectedPolicy, today};
+use crate::operator::policy_report;
 use crate::operator::report_writer::{Subject, Written, write_report};
 use crate::operator::status::desired_status;
 use crate::operator::str_at;
@@ -72,6 +73,7 @@ pub async fn reconcile(
     );
     let written = write_report(shared, &subject, &desired).await?;
     publish_events(shared, &subject, &evaluation, &desired, &written).await;
+    policy_report::publish(shared, &subject, &written, &evaluation, &desired, &selected).await?;
 
     let labels = SubjectLabels {
         kind: kind.kind().to_owned(),

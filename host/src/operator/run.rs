@@ -97,6 +97,7 @@ pub async fn start(
         stores: Default::default(),
         memory: Default::default(),
         policies: Default::default(),
+        policy_report_crd: Default::default(),
     });
     let sync = Arc::new(Mutex::new(Sync::default()));
     let probe: Arc<dyn Probe> = Arc::new(OperatorProbe {
