@@ -147,7 +147,12 @@ pub fn body(inputs: &Inputs<'_>) -> Body {
         .rev()
         .map(|f| (f.fingerprint.as_str(), f))
         .collect();
-    let limited = limited(all, inputs);
+    let limited = limited(
+        all,
+        inputs.policies,
+        source.map(|s| s.repository.as_str()),
+        inputs.today,
+    );
     for listed in &status.findings {
         let finding = by_fingerprint.get(listed.fingerprint.as_str()).copied();
         results.push(finding_result(
@@ -244,8 +249,13 @@ fn finding_result(
 /// Fingerprints of the findings that count against a limit that is set, under the default
 /// limits when no policy selects the subject, else under at least one selecting policy (after
 /// its rule overrides).
-fn limited(findings: &[Finding], inputs: &Inputs<'_>) -> HashSet<String> {
-    if inputs.policies.is_empty() {
+fn limited(
+    findings: &[Finding],
+    policies: &[SelectedPolicy],
+    repository: Option<&str>,
+    today: Date,
+) -> HashSet<String> {
+    if policies.is_empty() {
         let defaults = Limits::default();
         return findings
             .iter()
@@ -253,20 +263,10 @@ fn limited(findings: &[Finding], inputs: &Inputs<'_>) -> HashSet<String> {
             .map(|f| f.fingerprint.clone())
             .collect();
     }
-    let repository = inputs
-        .evaluation
-        .source
-        .as_ref()
-        .map(|s| s.repository.as_str());
     let mut out = HashSet::new();
-    for policy in inputs.policies {
+    for policy in policies {
         let policy_limits = limits(&policy.spec.thresholds);
-        let counted = apply_overrides(
-            findings,
-            &policy.spec.rule_overrides,
-            repository,
-            inputs.today,
-        );
+        let counted = apply_overrides(findings, &policy.spec.rule_overrides, repository, today);
         out.extend(
             counted
                 .findings
@@ -300,5 +300,114 @@ fn identity(result: &PolicyResult) -> String {
             result.rule.as_deref().unwrap_or_default(),
             result.result
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::PolicySpec;
+    use crate::api::policy::{OverrideSeverity, RuleOverride, Thresholds};
+    use crate::operator::policy::NAMESPACED_KIND;
+    use crate::operator::policy::overrides::tests::finding;
+    use crate::pack::types::Severity;
+
+    fn policy(thresholds: Thresholds, overrides: Vec<RuleOverride>) -> SelectedPolicy {
+        SelectedPolicy {
+            kind: NAMESPACED_KIND,
+            namespace: Some("shop".into()),
+            name: "p".into(),
+            spec: PolicySpec {
+                thresholds,
+                rule_overrides: overrides,
+                ..PolicySpec::default()
+            },
+        }
+    }
+
+    fn sorted(set: HashSet<String>) -> Vec<String> {
+        let mut list: Vec<String> = set.into_iter().collect();
+        list.sort();
+        list
+    }
+
+    #[test]
+    fn fail_follows_the_limits_in_force() {
+        let today: Date = "2026-06-15".parse().expect("a date");
+        let findings = [
+            finding("FG-001", Severity::Critical),
+            finding("FG-002", Severity::High),
+            finding("FG-014", Severity::Medium),
+            finding("FG-003", Severity::Low),
+        ];
+        // No policy: the default limits (maxCritical 0, maxHigh 0).
+        assert_eq!(
+            sorted(limited(&findings, &[], None, today)),
+            ["FG-001-Critical", "FG-002-High"]
+        );
+        // A policy limiting medium findings, and ignoring FG-002.
+        let strict = policy(
+            Thresholds {
+                max_medium: Some(5),
+                ..Thresholds::default()
+            },
+            vec![RuleOverride {
+                rule: "FG-002".into(),
+                severity: OverrideSeverity::Ignore,
+                repositories: vec![],
+                reason: "accepted".into(),
+                expires: None,
+            }],
+        );
+        assert_eq!(
+            sorted(limited(
+                &findings,
+                std::slice::from_ref(&strict),
+                None,
+                today
+            )),
+            ["FG-014-Medium"]
+        );
+        // Under several policies, breaking any one's limit is enough.
+        let defaults = policy(
+            Thresholds {
+                max_high: Some(0),
+                ..Thresholds::default()
+            },
+            vec![],
+        );
+        assert_eq!(
+            sorted(limited(&findings, &[strict, defaults], None, today)),
+            ["FG-002-High", "FG-014-Medium"]
+        );
+    }
+
+    #[test]
+    fn settled_stamps_carry_over_per_finding() {
+        let stamp = |seconds| ResultTime { seconds, nanos: 0 };
+        let result = |fingerprint: &str, seconds| PolicyResult {
+            policy: "FG-001".into(),
+            rule: None,
+            category: None,
+            severity: Some("high".into()),
+            result: Outcome::Fail,
+            source: SOURCE.into(),
+            message: String::new(),
+            scored: true,
+            properties: [("fingerprint".to_owned(), fingerprint.to_owned())].into(),
+            timestamp: stamp(seconds),
+        };
+        let mut desired = Body {
+            scope: ObjectReference::default(),
+            summary: Summary::default(),
+            results: vec![result("a", 200), result("b", 200)],
+        };
+        settle(&mut desired, &[result("a", 100), result("c", 50)]);
+        let stamps: Vec<i64> = desired
+            .results
+            .iter()
+            .map(|r| r.timestamp.seconds)
+            .collect();
+        assert_eq!(stamps, [100, 200], "a was seen before, b is new");
     }
 }
