@@ -623,6 +623,7 @@ fn operator_help_documents_every_flag_with_its_variable() {
         ("--github-installation-id", "SLUICE_GITHUB_INSTALLATION_ID"),
         ("--pack-dir", "SLUICE_PACK_DIR"),
         ("--enforcement", "SLUICE_ENFORCEMENT"),
+        ("--policy-reports", "SLUICE_POLICY_REPORTS"),
         ("--log-format", "SLUICE_LOG_FORMAT"),
     ] {
         let at = help

@@ -32,6 +32,7 @@ Kubernetes access:
 Examples:
   sluice operator --kubeconfig ~/.kube/config --health-addr 127.0.0.1:8081
   sluice operator --namespace argocd --namespace flux-system --leader-elect
+  sluice operator --policy-reports        # also wgpolicyk8s.io PolicyReports (kubectl get polr -A)
   kubectl get psr -A";
 
 /// `sluice operator` flags.
@@ -117,6 +118,12 @@ pub struct OperatorArgs {
     /// be done) or on.
     #[arg(long, value_enum, default_value_t = EnforcementArg::Off, env = "SLUICE_ENFORCEMENT")]
     pub enforcement: EnforcementArg,
+
+    /// Also write a wgpolicyk8s.io/v1alpha2 PolicyReport per subject (`sluice-<report name>`,
+    /// one result per listed finding), for Policy Reporter and other wg-policy tools. Needs the
+    /// PolicyReport CRD; without it nothing more than a log line happens.
+    #[arg(long, env = "SLUICE_POLICY_REPORTS")]
+    pub policy_reports: bool,
 
     /// Load every `*.wasm` rule pack in DIR, besides the built-in packs and --pack.
     #[arg(long, value_name = "DIR", env = "SLUICE_PACK_DIR")]
@@ -257,6 +264,7 @@ async fn run(args: &OperatorArgs) -> anyhow::Result<()> {
         },
         reconcile_concurrency: args.max_concurrent_scans.saturating_mul(4),
         operator_namespace: args.lease_namespace.clone(),
+        policy_reports: args.policy_reports,
         ..OperatorSettings::default()
     };
     let lease = args.leader_elect.then(|| LeaseSettings {

@@ -15,6 +15,7 @@ use crate::operator::enforce::alert::AlertSender;
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::{Metrics, SubjectLabels};
 use crate::operator::policy::PolicyStores;
+use crate::operator::policy_report::PolicyReportCrd;
 use crate::operator::scanner::Scanner;
 
 /// `--enforcement`: off (nothing is changed or sent), dry-run (Events and report entries say
@@ -48,6 +49,8 @@ pub struct OperatorSettings {
     pub operator_namespace: Option<String>,
     /// Report time stamps and grace periods.
     pub clock: Clock,
+    /// `--policy-reports`: also write a wgpolicyk8s.io PolicyReport per subject.
+    pub policy_reports: bool,
 }
 
 impl Default for OperatorSettings {
@@ -62,6 +65,7 @@ impl Default for OperatorSettings {
             reconcile_concurrency: 16,
             operator_namespace: None,
             clock: Clock::default(),
+            policy_reports: false,
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct Shared {
     pub alerts: AlertSender,
     /// Whether the installed Application CRD has `automated.enabled`, and when that was read.
     pub argo_enabled: Mutex<Option<(Instant, bool)>>,
+    /// Whether the PolicyReport CRD is installed (`--policy-reports`).
+    pub policy_report_crd: PolicyReportCrd,
 }
 
 impl std::fmt::Debug for Shared {

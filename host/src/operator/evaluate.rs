@@ -44,14 +44,7 @@ pub fn evaluate<'f>(
     let mut unpinned = 0u32;
     let mut counted = 0u32;
     for finding in findings {
-        if limits
-            .min_confidence
-            .is_some_and(|min| finding.confidence < min)
-        {
-            continue;
-        }
-        // Informational findings are context, not risk: they never change the state.
-        if finding.severity == Severity::Info {
+        if !is_counted(finding, limits) {
             continue;
         }
         counted += 1;
@@ -95,6 +88,31 @@ pub fn evaluate<'f>(
     } else {
         (ComplianceState::Compliant, reasons)
     }
+}
+
+/// Whether `finding` counts towards the state at all under `limits`.
+pub fn is_counted(finding: &Finding, limits: &Limits) -> bool {
+    // Informational findings are context, not risk: they never change the state.
+    finding.severity != Severity::Info
+        && limits
+            .min_confidence
+            .is_none_or(|min| finding.confidence >= min)
+}
+
+/// Whether `finding` counts against a limit that is set (so enough of them break it), as
+/// opposed to only making the subject `Warning`.
+pub fn is_limited(finding: &Finding, limits: &Limits) -> bool {
+    if !is_counted(finding, limits) {
+        return false;
+    }
+    let by_severity = match finding.severity {
+        Severity::Critical => limits.max_critical,
+        Severity::High => limits.max_high,
+        Severity::Medium => limits.max_medium,
+        Severity::Low | Severity::Info => None,
+    };
+    by_severity.is_some()
+        || (limits.require_pinned && finding.tags.iter().any(|t| t == UNPINNED_TAG))
 }
 
 #[cfg(test)]
@@ -161,5 +179,27 @@ pub(crate) mod tests {
             ..Limits::default()
         };
         assert_eq!(evaluate([&high], &lenient).0, ComplianceState::Warning);
+    }
+
+    #[test]
+    fn limited_findings_are_those_a_set_limit_counts() {
+        let limits = Limits::default();
+        let high = finding(Severity::High, Confidence::Low, &[]);
+        let medium = finding(Severity::Medium, Confidence::High, &[UNPINNED_TAG]);
+        let info = finding(Severity::Info, Confidence::High, &[]);
+        assert!(is_limited(&high, &limits));
+        assert!(!is_limited(&medium, &limits), "no maxMedium by default");
+        assert!(is_counted(&medium, &limits));
+        assert!(!is_counted(&info, &limits) && !is_limited(&info, &limits));
+        let pinned = Limits {
+            require_pinned: true,
+            ..Limits::default()
+        };
+        assert!(is_limited(&medium, &pinned));
+        let sure = Limits {
+            min_confidence: Some(Confidence::Medium),
+            ..Limits::default()
+        };
+        assert!(!is_limited(&high, &sure), "below minConfidence");
     }
 }

@@ -5,7 +5,8 @@
 //! [`reconcile`] → [`evaluation`] ([`resolve`] the repository and revision, [`scanner`] with the
 //! CLI's scan engine and GitHub module, [`evaluate`] the state) → [`status`] →
 //! [`enforce`] (what the policies' actions call for) → [`report_writer`] (only when something
-//! changed) → [`events`] and [`metrics`].
+//! changed) → [`events`] and [`metrics`], and with `--policy-reports` a wg-policy
+//! [`policy_report`].
 
 pub mod clock;
 pub mod context;
@@ -20,6 +21,7 @@ pub mod leader;
 pub mod metrics;
 pub mod naming;
 pub mod policy;
+pub mod policy_report;
 pub mod reconcile;
 pub mod repo_url;
 pub mod report_writer;

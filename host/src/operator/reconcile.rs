@@ -22,6 +22,7 @@ use crate::operator::events::{self, publish};
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::SubjectLabels;
 use crate::operator::policy::SelectedPolicy;
+use crate::operator::policy_report;
 use crate::operator::report_writer::{Subject, Written, open_report, write_status};
 use crate::operator::status::{desired_status, state_since};
 use crate::operator::str_at;
@@ -97,6 +98,7 @@ pub async fn reconcile(
     desired.enforcement.clone_from(&enforced.results);
     let written = write_status(shared, &subject, open, &desired).await?;
     publish_events(shared, &subject, &evaluation, &desired, &written).await;
+    policy_report::publish(shared, &subject, &written, &evaluation, &desired, &selected).await?;
 
     let labels = SubjectLabels {
         kind: kind.kind().to_owned(),

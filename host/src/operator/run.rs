@@ -99,6 +99,7 @@ pub async fn start(
         policies: Default::default(),
         alerts: Default::default(),
         argo_enabled: Default::default(),
+        policy_report_crd: Default::default(),
     });
     let sync = Arc::new(Mutex::new(Sync::default()));
     let probe: Arc<dyn Probe> = Arc::new(OperatorProbe {
