@@ -1075,3 +1075,23 @@ fn the_install_guide_shows_the_tested_commands() {
         );
     }
 }
+
+#[test]
+fn the_comparison_equates_only_equal_numbers_and_names_the_difference() {
+    assert_eq!(normalise(json!({"a": [0.0, 1.5]})), json!({"a": [0, 1.5]}));
+    let a = json!({"spec": {"args": ["operator", "--leader-elect"], "replicas": 2}});
+    let b = json!({"spec": {"args": ["operator", "--leader-elect"], "replicas": 2.0}});
+    assert_eq!(
+        first_difference(&normalise(a.clone()), &normalise(b), ""),
+        None
+    );
+    let c = json!({"spec": {"args": ["operator"], "replicas": 2, "paused": true}});
+    let difference = first_difference(&a, &c, "").expect("a difference");
+    assert!(difference.starts_with("/spec/args:"), "{difference}");
+    let d =
+        json!({"spec": {"args": ["operator", "--leader-elect"], "replicas": 2, "paused": true}});
+    assert_eq!(
+        first_difference(&a, &d, "").as_deref(),
+        Some("/spec/paused: null vs true")
+    );
+}
