@@ -17,7 +17,8 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use deploy_tools::{
-    by_key, documents, find, helm_template, kustomize, repo_root, run_ok, text, tools, write_yaml,
+    by_key, documents, find, helm_template, helm_template_args, kustomize, repo_root, run_ok, text,
+    tools, write_yaml,
 };
 
 /// `kubectl kustomize` targets and the `helm template --set` values that must render the same
@@ -297,12 +298,18 @@ fn helm_dry_run_binds_enforcement_and_refuses_unknown_modes() {
 
 #[test]
 fn helm_values_for_namespaces_app_auth_and_packs_reach_the_deployment() {
-    let objects = documents(&helm_template(&[
-        "watchedNamespaces={argocd,flux-system}",
-        "github.auth=app",
-        "github.app.id=12345",
-        "github.app.installationId=678",
-        "packs.configMap=my-packs",
+    // A values file as an installer writes one: ids are numbers there, which Go templates
+    // see as floats.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "watchedNamespaces: [argocd, flux-system]\ngithub:\n  auth: app\n  app:\n    id: 12345678\n    installationId: 87654321\npacks:\n  configMap: my-packs\n",
+    )
+    .expect("write values");
+    let objects = documents(&helm_template_args(&[
+        "--values".into(),
+        values.to_str().expect("UTF-8 temp path").into(),
     ]));
     let deployment = find(&objects, "Deployment", "sluice-operator");
     let args: Vec<&str> = container(deployment)["args"]
@@ -314,8 +321,8 @@ fn helm_values_for_namespaces_app_auth_and_packs_reach_the_deployment() {
     for expected in [
         "--namespace=argocd",
         "--namespace=flux-system",
-        "--github-app-id=12345",
-        "--github-installation-id=678",
+        "--github-app-id=12345678",
+        "--github-installation-id=87654321",
         "--github-app-key=/etc/sluice/github/private-key.pem",
         "--pack-dir=/etc/sluice/packs",
     ] {

@@ -114,6 +114,15 @@ pub const NAMESPACE: &str = "sluice-system";
 
 /// `helm template` of the chart with `--set` values, CRDs included.
 pub fn helm_template(sets: &[&str]) -> String {
+    let args: Vec<String> = sets
+        .iter()
+        .flat_map(|s| ["--set".into(), s.to_string()])
+        .collect();
+    helm_template_args(&args)
+}
+
+/// `helm template` of the chart with extra arguments (`--values FILE`, ...), CRDs included.
+pub fn helm_template_args(extra: &[String]) -> String {
     let mut command = tools().helm();
     command.args([
         "template",
@@ -123,9 +132,7 @@ pub fn helm_template(sets: &[&str]) -> String {
         NAMESPACE,
         "--include-crds",
     ]);
-    for set in sets {
-        command.args(["--set", set]);
-    }
+    command.args(extra);
     run_ok(&mut command)
 }
 
