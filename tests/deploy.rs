@@ -5,8 +5,12 @@
 //! (custom resources against their CRDs), and checked against the restricted Pod Security
 //! Standard and the binary itself (flags, ports, metric names, read-only root filesystem).
 
+#[path = "support/deploy_compare.rs"]
+mod deploy_compare;
 #[path = "support/deploy_tools.rs"]
 mod deploy_tools;
+#[path = "support/metric_names.rs"]
+mod metric_names;
 #[path = "support/pss.rs"]
 mod pss;
 
@@ -16,10 +20,12 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+use deploy_compare::assert_same_objects;
 use deploy_tools::{
-    by_key, documents, find, helm_template, helm_template_args, kustomize, repo_root, run_ok, text,
-    tools, write_yaml,
+    documents, find, helm_template, helm_template_args, kustomize, repo_root, run_ok, text, tools,
+    write_yaml,
 };
+use metric_names::{dashboard_exprs, exported_metric_names, metric_names};
 
 /// `kubectl kustomize` targets and the `helm template --set` values that must render the same
 /// objects (less the Namespace, which Helm leaves to `--create-namespace`). The install guide
@@ -124,70 +130,6 @@ fn the_copies_of_crds_dashboard_and_alerts_match_their_sources() {
 }
 
 // ----- kustomize and Helm render the same objects -----
-
-/// `0` and `0.0` are the same YAML number; kustomize and Helm print CRDs' numbers differently.
-fn normalise(value: Value) -> Value {
-    match value {
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => json!(f as i64),
-            _ => Value::Number(n),
-        },
-        Value::Array(items) => Value::Array(items.into_iter().map(normalise).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, normalise(v))).collect())
-        }
-        other => other,
-    }
-}
-
-/// The path of the first difference between two values.
-fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            keys.into_iter().find_map(|k| {
-                first_difference(
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    &format!("{path}/{k}"),
-                )
-            })
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}/{i}"))),
-        _ if a == b => None,
-        _ => Some(format!("{path}: {a} vs {b}")),
-    }
-}
-
-fn assert_same_objects(kustomized: &str, helm: &str) -> Vec<Value> {
-    let mut k = by_key(documents(kustomized).into_iter().map(normalise).collect());
-    let h = by_key(documents(helm).into_iter().map(normalise).collect());
-    let namespace = k
-        .remove(&("Namespace".into(), String::new(), "sluice-system".into()))
-        .expect("the kustomize base creates the namespace");
-    assert_eq!(
-        namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
-        "restricted"
-    );
-    let only_k: Vec<_> = k.keys().filter(|key| !h.contains_key(*key)).collect();
-    let only_h: Vec<_> = h.keys().filter(|key| !k.contains_key(*key)).collect();
-    assert!(
-        only_k.is_empty() && only_h.is_empty(),
-        "only in kustomize: {only_k:?}\nonly in helm: {only_h:?}"
-    );
-    for (key, obj) in &k {
-        let difference = first_difference(obj, &h[key], "");
-        assert!(
-            difference.is_none(),
-            "{key:?} differs (kustomize vs helm) at {difference:?}"
-        );
-    }
-    k.into_values().collect()
-}
 
 #[test]
 fn kustomize_and_helm_render_the_same_objects_by_default() {
@@ -788,89 +730,6 @@ fn rbac_grants_no_wildcards_and_secrets_only_in_the_operator_namespace() {
 
 // ----- dashboard and alerts use only exported metrics -----
 
-/// Sample names the operator exports: counters as `_total`, histograms as `_bucket`, `_sum`
-/// and `_count`, read from the real registry's `# TYPE` lines. A family without samples is not
-/// encoded at all, so every one is given a sample first (through the calls the operator makes).
-fn exported_metric_names() -> BTreeSet<String> {
-    use sluice::operator::metrics::{ActionLabels, Metrics, SubjectLabels};
-    let metrics = Metrics::new();
-    let subject = SubjectLabels {
-        kind: "Application".into(),
-        namespace: "argocd".into(),
-        name: "shop".into(),
-    };
-    metrics.set_subject(&subject, "Critical", [1, 2, 3, 4, 5]);
-    metrics.set_discovered("Application", 1);
-    metrics.observe_evaluation("Application", 0.25);
-    metrics.pack_error("sluice-pack-github-actions");
-    metrics
-        .enforcement_actions
-        .get_or_create(&ActionLabels {
-            action: "suspendSync".into(),
-            result: "applied".into(),
-        })
-        .inc();
-    let stats = sluice::github::Stats::default();
-    stats
-        .by_endpoint
-        .lock()
-        .expect("stats lock")
-        .insert(("commits", 200), 1);
-    metrics.sync(1, 1, &stats);
-    let text = metrics.encode();
-    let mut names = BTreeSet::new();
-    for line in text.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
-        let mut parts = line.split_whitespace();
-        let name = parts.next().expect("a metric name");
-        match parts.next().expect("a metric type") {
-            "counter" => {
-                names.insert(format!("{name}_total"));
-            }
-            "histogram" => {
-                for suffix in ["_bucket", "_sum", "_count"] {
-                    names.insert(format!("{name}{suffix}"));
-                }
-            }
-            _ => {
-                names.insert(name.to_owned());
-            }
-        }
-    }
-    names
-}
-
-/// Every `sluice_…` identifier in a PromQL expression.
-fn metric_names(expr: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let bytes = expr.as_bytes();
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b':';
-    let mut i = 0;
-    while let Some(pos) = expr[i..].find("sluice_") {
-        let start = i + pos;
-        let mut end = start;
-        while end < bytes.len() && ident(bytes[end]) {
-            end += 1;
-        }
-        if start == 0 || !ident(bytes[start - 1]) {
-            names.push(expr[start..end].to_owned());
-        }
-        i = end;
-    }
-    names
-}
-
-fn dashboard_exprs(panels: &Value, out: &mut Vec<(String, String)>) {
-    for panel in panels.as_array().into_iter().flatten() {
-        let title = panel["title"].as_str().unwrap_or("?").to_owned();
-        for target in panel["targets"].as_array().into_iter().flatten() {
-            if let Some(expr) = target["expr"].as_str() {
-                out.push((title.clone(), expr.to_owned()));
-            }
-        }
-        dashboard_exprs(&panel["panels"], out);
-    }
-}
-
 #[test]
 fn dashboard_and_alerts_use_only_exported_metrics() {
     let exported = exported_metric_names();
@@ -934,14 +793,6 @@ fn dashboard_and_alerts_use_only_exported_metrics() {
         }
     }
     assert!(used.len() >= 8, "{used:?}");
-}
-
-#[test]
-fn the_metric_name_scanner_finds_names_and_ignores_lookalikes() {
-    assert_eq!(
-        metric_names("sum by (le) (rate(sluice_x_bucket[5m])) / my_sluice_y + sluice_z"),
-        ["sluice_x_bucket", "sluice_z"]
-    );
 }
 
 // ----- the image -----
@@ -1081,24 +932,4 @@ fn the_install_guide_shows_the_tested_commands() {
             "docs/operator/install.md lacks `{command}`"
         );
     }
-}
-
-#[test]
-fn the_comparison_equates_only_equal_numbers_and_names_the_difference() {
-    assert_eq!(normalise(json!({"a": [0.0, 1.5]})), json!({"a": [0, 1.5]}));
-    let a = json!({"spec": {"args": ["operator", "--leader-elect"], "replicas": 2}});
-    let b = json!({"spec": {"args": ["operator", "--leader-elect"], "replicas": 2.0}});
-    assert_eq!(
-        first_difference(&normalise(a.clone()), &normalise(b), ""),
-        None
-    );
-    let c = json!({"spec": {"args": ["operator"], "replicas": 2, "paused": true}});
-    let difference = first_difference(&a, &c, "").expect("a difference");
-    assert!(difference.starts_with("/spec/args:"), "{difference}");
-    let d =
-        json!({"spec": {"args": ["operator", "--leader-elect"], "replicas": 2, "paused": true}});
-    assert_eq!(
-        first_difference(&a, &d, "").as_deref(),
-        Some("/spec/paused: null vs true")
-    );
 }
