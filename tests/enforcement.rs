@@ -1027,3 +1027,157 @@ async fn restore_all_undoes_every_recorded_change() {
     assert_eq!(web["metadata"]["labels"], json!({"app": "web"}));
     assert!(record(&web).is_none());
 }
+
+/// Every kind sluice may change, changed and restored: an OCIRepository and the HelmRelease
+/// applying it (suspendSync), a Tekton Pipeline (annotate) and each workload kind
+/// (labelWorkloads). The RBAC proof (`tests/rbac.rs`) needs each of them in the request log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_enforceable_kind_is_changed_and_restored() {
+    let h = Harness::new();
+    let commit = h.risky_repo("octo/shop");
+    let workloads = [
+        ("apps/v1", "deployments", "Deployment", "web"),
+        ("apps/v1", "statefulsets", "StatefulSet", "db"),
+        ("apps/v1", "daemonsets", "DaemonSet", "agent"),
+        ("batch/v1", "jobs", "Job", "migrate"),
+        ("batch/v1", "cronjobs", "CronJob", "backup"),
+    ];
+    let mut shop = application(
+        "argocd",
+        "shop",
+        "https://github.com/octo/shop",
+        Some(&commit),
+    );
+    shop["status"]["resources"] = workloads
+        .iter()
+        .map(|(api, _, kind, name)| {
+            json!({"group": api.split('/').next(), "version": "v1", "kind": kind,
+                   "namespace": "shop", "name": name})
+        })
+        .collect();
+    h.fake
+        .insert(shop)
+        .expect("the application with its workloads");
+    for (api, _, kind, name) in workloads {
+        h.fake
+            .insert(json!({"apiVersion": api, "kind": kind,
+                           "metadata": {"name": name, "namespace": "shop", "labels": {"app": name}},
+                           "spec": {}}))
+            .expect("workload");
+    }
+    h.fake
+        .insert(json!({
+            "apiVersion": "tekton.dev/v1", "kind": "Pipeline",
+            "metadata": {"name": "build", "namespace": "ci"},
+            "spec": {"params": [{"name": "branch", "type": "string"}],
+                     "tasks": [{"name": "echo", "taskSpec": {"steps": [
+                         {"name": "say", "image": "alpine", "script": "echo $(params.branch)\n"}]}}]}
+        }))
+        .expect("pipeline");
+    h.fake
+        .insert(json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+            "metadata": {"name": "manifests", "namespace": "flux-system"},
+            "spec": {"interval": "5m", "url": "oci://ghcr.io/octo/manifests"},
+            "status": {"artifact": {"revision": "latest@sha256:0123", "metadata": {
+                "org.opencontainers.image.source": "https://github.com/octo/shop",
+                "org.opencontainers.image.revision": format!("main@sha1:{commit}")
+            }}}
+        }))
+        .expect("oci repository");
+    h.fake
+        .insert(json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "app", "namespace": "flux-system"},
+            "spec": {"interval": "5m", "chartRef": {"kind": "OCIRepository", "name": "manifests"}}
+        }))
+        .expect("helm release");
+    add_policy(
+        &h,
+        "argocd",
+        "label",
+        json!({"thresholds": strict(), "enforcement": [{"action": "labelWorkloads", "trigger": "Critical"}]}),
+    );
+    add_policy(&h, "flux-system", "suspend", suspend_at_critical());
+    add_policy(
+        &h,
+        "ci",
+        "annotate",
+        json!({"enforcement": [{"action": "annotate", "trigger": "Warning"}]}),
+    );
+    let running = solo(&h, EnforcementMode::On).await;
+    report_with(
+        &h,
+        "argocd",
+        "application-shop",
+        &[("labelWorkloads", "Applied")],
+    )
+    .await;
+    report_with(
+        &h,
+        "flux-system",
+        "ocirepository-manifests",
+        &[("suspendSync", "Applied")],
+    )
+    .await;
+    report_with(&h, "ci", "pipeline-build", &[("annotate", "Applied")]).await;
+    for (api, plural, _, name) in workloads {
+        let workload = h.fake.get(api, plural, "shop", name).expect("workload");
+        assert_eq!(
+            workload["metadata"]["labels"]["sluice.dev/pipeline-risk"], "Critical",
+            "{workload:#}"
+        );
+    }
+    let release = h
+        .fake
+        .get(
+            "helm.toolkit.fluxcd.io/v2",
+            "helmreleases",
+            "flux-system",
+            "app",
+        )
+        .expect("helm release");
+    assert_eq!(release["spec"]["suspend"], true);
+    let pipeline = h
+        .fake
+        .get("tekton.dev/v1", "pipelines", "ci", "build")
+        .expect("pipeline");
+    assert!(annotation(&pipeline, "sluice.dev/compliance-state").is_some());
+
+    for (namespace, name) in [
+        ("argocd", "label"),
+        ("flux-system", "suspend"),
+        ("ci", "annotate"),
+    ] {
+        delete_policy(&h, namespace, name).await;
+    }
+    let fake = h.fake.clone();
+    eventually("everything restored", || {
+        let labels_gone = workloads.iter().all(|(api, plural, _, name)| {
+            fake.get(api, plural, "shop", name).is_some_and(|w| {
+                w["metadata"]["labels"] == json!({"app": name}) && record(&w).is_none()
+            })
+        });
+        let release = fake.get(
+            "helm.toolkit.fluxcd.io/v2",
+            "helmreleases",
+            "flux-system",
+            "app",
+        )?;
+        let source = fake.get(
+            "source.toolkit.fluxcd.io/v1",
+            "ocirepositories",
+            "flux-system",
+            "manifests",
+        )?;
+        let pipeline = fake.get("tekton.dev/v1", "pipelines", "ci", "build")?;
+        (labels_gone
+            && release["spec"].get("suspend").is_none()
+            && source["spec"].get("suspend").is_none()
+            && record(&pipeline).is_none()
+            && annotation(&pipeline, "sluice.dev/compliance-state").is_none())
+        .then_some(())
+    })
+    .await;
+    running.stop().await;
+}

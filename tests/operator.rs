@@ -1186,3 +1186,45 @@ async fn require_pinned_actions_holds_gitlab_and_circleci_subjects() {
     assert_eq!(h.fake.writes().len(), 0, "{:?}", h.fake.writes());
     running.stop().await;
 }
+
+/// A report left behind by a deleted and re-created subject (garbage collection not done yet)
+/// is deleted and made anew for the new subject, never taken over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_left_by_a_re_created_subject_is_replaced() {
+    let h = Harness::new();
+    h.fake
+        .insert(
+            json!({"apiVersion": SLUICE_API, "kind": "PipelineSecurityReport",
+                       "metadata": {"name": "application-shop", "namespace": "argocd"},
+                       "spec": {"subject": {"apiVersion": "argoproj.io/v1alpha1",
+                                            "kind": "Application", "name": "shop",
+                                            "uid": "the-deleted-one"}}}),
+        )
+        .expect("the stale report");
+    h.deployed_shop();
+    let uid = h
+        .fake
+        .get("argoproj.io/v1alpha1", "applications", "argocd", "shop")
+        .expect("application")["metadata"]["uid"]
+        .clone();
+    let running = h.start(Harness::config("solo")).await;
+    let fake = h.fake.clone();
+    let report = eventually("the report of the new subject", || {
+        fake.get(SLUICE_API, REPORTS, "argocd", "application-shop")
+            .filter(|r| r["spec"]["subject"]["uid"] == uid && r["status"]["state"] == "Critical")
+    })
+    .await;
+    assert_eq!(report["metadata"]["ownerReferences"][0]["uid"], uid);
+    let deletes = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "DELETE"
+                && r.path
+                    .ends_with("/pipelinesecurityreports/application-shop")
+        })
+        .count();
+    assert_eq!(deletes, 1);
+    running.stop().await;
+}

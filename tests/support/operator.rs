@@ -58,6 +58,44 @@ pub struct Harness {
     /// The operator's cache directory (GitHub answers, pack results), shared by the operator
     /// instances of one harness like a persistent volume.
     pub cache: tempfile::TempDir,
+    real_cluster: bool,
+}
+
+/// The identity of the operator's requests in the fake's log.
+pub const OPERATOR: &str = "operator";
+
+/// Where harnesses leave the operator's API accesses when set (`tests/rbac.rs` reads them).
+pub const REQUEST_LOG_DIR: &str = "SLUICE_REQUEST_LOG_DIR";
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let Some(dir) = std::env::var_os(REQUEST_LOG_DIR) else {
+            return;
+        };
+        let mut lines = String::new();
+        for request in self.fake.all_requests() {
+            if request.client.as_deref() != Some(OPERATOR) {
+                continue;
+            }
+            if let Some(a) = request.access() {
+                lines.push_str(&format!(
+                    "{} {} {} {}\n",
+                    a.verb,
+                    if a.group.is_empty() { "core" } else { &a.group },
+                    a.resource,
+                    if a.namespace.is_empty() {
+                        "*"
+                    } else {
+                        &a.namespace
+                    }
+                ));
+            }
+        }
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let file = Path::new(&dir).join(format!("{}-{n}.log", std::process::id()));
+        std::fs::write(&file, lines).expect("the request log directory is writable");
+    }
 }
 
 impl Harness {
@@ -76,6 +114,7 @@ impl Harness {
             .expect("usable kubeconfig");
         let mut harness = Harness::bare();
         harness.client = kube::Client::try_from(config).expect("client");
+        harness.real_cluster = true;
         harness
     }
 
@@ -89,6 +128,7 @@ impl Harness {
             fake,
             github: FakeGithub::start("", Auth::Open),
             cache: tempfile::tempdir().expect("temporary cache"),
+            real_cluster: false,
         }
     }
 
@@ -155,15 +195,26 @@ impl Harness {
             4,
         );
         let (stop, stopped) = oneshot::channel::<()>();
-        let (handle, run) = sluice::operator::start(self.client.clone(), scanner, config, async {
-            let _ = stopped.await;
-        })
-        .await
-        .expect("the operator starts");
+        let (handle, run) =
+            sluice::operator::start(self.operator_client(), scanner, config, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the operator starts");
         Running {
             handle,
             stop: Some(stop),
             task: tokio::spawn(run),
+        }
+    }
+
+    /// The client the operator gets: on the fake, one whose requests the log attributes to
+    /// the operator (the RBAC proof collects them).
+    pub fn operator_client(&self) -> kube::Client {
+        if self.real_cluster {
+            self.client.clone()
+        } else {
+            self.fake.client_as(Some(OPERATOR))
         }
     }
 

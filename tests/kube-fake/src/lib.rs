@@ -52,7 +52,10 @@ use tokio::sync::broadcast;
 pub use crate::crds::{CrdError, upstream_crds_dir};
 pub use crate::error::ApiError;
 pub use crate::faults::{Fault, Gate};
-pub use crate::log::RequestRecord;
+pub use crate::log::{Access, RequestRecord};
+
+/// The header by which `client_as` clients identify themselves in the request log.
+const CLIENT_HEADER: &str = "x-sluice-fake-client";
 use crate::store::{Broadcast, State};
 pub use crate::wire::ServerHandle;
 
@@ -110,11 +113,25 @@ impl FakeApiServer {
 
     /// A client served in process, default namespace "default".
     pub fn client(&self) -> kube::Client {
+        self.client_as(None)
+    }
+
+    /// A client whose requests the log attributes to `identity` ([`RequestRecord::client`]),
+    /// e.g. to tell the operator's requests from a test's own.
+    pub fn client_as(&self, identity: Option<&str>) -> kube::Client {
         let me = self.clone();
+        let identity: Option<::http::HeaderValue> = identity.map(|i| {
+            i.parse()
+                .expect("a client identity is a valid header value")
+        });
         let svc = tower::service_fn(move |req: ::http::Request<kube::client::Body>| {
             let me = me.clone();
+            let identity = identity.clone();
             async move {
-                let (parts, body) = req.into_parts();
+                let (mut parts, body) = req.into_parts();
+                if let Some(identity) = identity {
+                    parts.headers.insert(CLIENT_HEADER, identity);
+                }
                 let bytes = body
                     .collect()
                     .await
@@ -159,6 +176,11 @@ impl FakeApiServer {
             content_type: content_type.clone(),
             body: String::from_utf8_lossy(&body).into_owned(),
             status: 0,
+            client: parts
+                .headers
+                .get(CLIENT_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from),
         });
         let resp = match fault {
             Some(f) if f.status != 0 => wire::error_response(&ApiError::new(
@@ -307,7 +329,16 @@ impl FakeApiServer {
     }
 
     pub fn clear_log(&self) {
-        self.lock().log.clear();
+        let mut st = self.lock();
+        let cleared = std::mem::take(&mut st.log);
+        st.cleared.extend(cleared);
+    }
+
+    /// Every request since the server started, including those `clear_log` took out of
+    /// [`FakeApiServer::requests`] (e.g. to prove RBAC over a whole scenario).
+    pub fn all_requests(&self) -> Vec<RequestRecord> {
+        let st = self.lock();
+        st.cleared.iter().chain(st.log.iter()).cloned().collect()
     }
 
     // ----- fault injection and watch control -----

@@ -85,6 +85,8 @@ pub struct State {
     pub compacted_rv: u64,
     pub managers: BTreeMap<ObjKey, Managers>,
     pub log: Vec<RequestRecord>,
+    /// Requests dropped from `log` by `clear_log`, kept for `all_requests`.
+    pub cleared: Vec<RequestRecord>,
     pub faults: Vec<Fault>,
     pub tx: broadcast::Sender<Broadcast>,
     uid_counter: u64,
@@ -152,6 +154,7 @@ impl State {
             compacted_rv: 0,
             managers: BTreeMap::new(),
             log: Vec::new(),
+            cleared: Vec::new(),
             faults: Vec::new(),
             tx,
             uid_counter: 0,

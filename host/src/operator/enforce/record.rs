@@ -38,7 +38,8 @@ pub struct RecordEntry {
     /// the object alone until the trigger clears, then forgets the entry.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub yielded: bool,
-    /// For `alert`: the state transition (`<state>@<since>`) whose alert was delivered.
+    /// For `alert`: the state whose alert was delivered; another state (or the same one after
+    /// a resolution removed the entry) is a new transition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered: Option<String>,
     /// When it was applied (RFC 3339).

@@ -457,7 +457,10 @@ impl Pass<'_> {
 
     async fn converge_alerts(&self, plan: &Plan) -> BTreeMap<String, Result<AlertOutcome, String>> {
         let mut outcomes = BTreeMap::new();
-        let transition = format!("{}@{}", self.input.state, self.input.since);
+        // A transition is identified by the state alerted on, not by when it was first seen:
+        // a leader that alerted but died before writing the report's stateSince must not make
+        // its successor see a "new" transition.
+        let transition = self.input.state.as_str().to_owned();
         for demand in &plan.alerts {
             let outcome = self.converge_alert(demand, &transition).await;
             outcomes.insert(demand.policy.clone(), outcome);
@@ -594,16 +597,11 @@ impl Pass<'_> {
     ) -> Message {
         let input = self.input;
         let subject = input.subject;
-        let id = delivery_id(
-            &subject.uid,
-            &demand.policy,
-            if event == "resolved" {
-                previous.unwrap_or(transition)
-            } else {
-                transition
-            },
-            event,
-        );
+        let key = match (event, previous) {
+            ("resolved", Some(previous)) => format!("{previous}->{transition}@{}", input.since),
+            _ => format!("{transition}@{}", input.since),
+        };
+        let id = delivery_id(&subject.uid, &demand.policy, &key, event);
         let s = input.summary;
         let what = format!(
             "{} {}/{}",
