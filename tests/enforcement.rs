@@ -1009,13 +1009,58 @@ async fn restore_all_undoes_every_recorded_change() {
         ],
     )
     .await;
+    // The operator is stopped first (a running one would enforce again), then the command an
+    // admin runs before uninstalling, against the API over HTTP.
     running.stop().await;
-    let dry = sluice::operator::enforce::restore_all::restore_all(&h.client, true).await;
-    assert_eq!(dry.restored.len(), 2, "{dry:?}");
+    let server = h.fake.serve_http().await.expect("the fake serves HTTP");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    h.fake
+        .write_kubeconfig(&server, &kubeconfig)
+        .expect("kubeconfig");
+    let restore_all = |extra: &'static [&'static str]| {
+        let kubeconfig = kubeconfig.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+                .args(["operator", "restore-all", "--kubeconfig"])
+                .arg(&kubeconfig)
+                .args(extra)
+                .output()
+                .expect("sluice runs")
+        })
+    };
+    let dry = restore_all(&["--dry-run"]).await.expect("joined");
+    let stdout = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(
+        dry.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(
+        stdout
+            .contains("would restore Application/argocd/shop: metadata.annotations.sluice.dev/compliance-state, metadata.annotations.sluice.dev/report, spec.syncPolicy.automated.enabled"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("would restore Deployment/shop/web"),
+        "{stdout}"
+    );
     assert!(record(&app(&h)).is_some(), "a dry run changes nothing");
-    let summary = sluice::operator::enforce::restore_all::restore_all(&h.client, false).await;
-    assert!(summary.errors.is_empty(), "{summary:?}");
-    assert_eq!(summary.restored.len(), 2, "{summary:?}");
+    let done = restore_all(&[]).await.expect("joined");
+    let stdout = String::from_utf8_lossy(&done.stdout).into_owned();
+    assert!(
+        done.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("restored "))
+            .count(),
+        2,
+        "{stdout}"
+    );
     let shop = app(&h);
     assert_eq!(shop["spec"]["syncPolicy"], original);
     assert!(record(&shop).is_none());

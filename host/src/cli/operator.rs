@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 use sluice::github::{GithubClient, GithubOptions, RetryPolicy};
 use sluice::operator::leader::LeaseSettings;
@@ -33,12 +33,14 @@ Examples:
   sluice operator --kubeconfig ~/.kube/config --health-addr 127.0.0.1:8081
   sluice operator --namespace argocd --namespace flux-system --leader-elect
   sluice operator --policy-reports        # also wgpolicyk8s.io PolicyReports (kubectl get polr -A)
+  sluice operator restore-all --dry-run   # what uninstalling with enforcement on would leave
   kubectl get psr -A";
 
 /// `sluice operator` flags.
 #[derive(Debug, Args)]
 #[command(
     after_long_help = OPERATOR_HELP,
+    args_conflicts_with_subcommands = true,
     // The shared GitHub auth flags get variables here only: a Deployment sets them, while for
     // `sluice scan` a stray variable would turn a local scan into a usage error.
     mut_arg("github_token_file", |a| a.env("SLUICE_GITHUB_TOKEN_FILE")),
@@ -47,6 +49,9 @@ Examples:
     mut_arg("github_installation_id", |a| a.env("SLUICE_GITHUB_INSTALLATION_ID")),
 )]
 pub struct OperatorArgs {
+    #[command(subcommand)]
+    pub command: Option<OperatorCommand>,
+
     /// Watch only this namespace (repeatable, or comma-separated in the variable) [default:
     /// all namespaces].
     #[arg(
@@ -114,8 +119,10 @@ pub struct OperatorArgs {
     #[arg(long, value_name = "N", default_value_t = 100, env = "SLUICE_FINDINGS_CAP", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub findings_cap: u32,
 
-    /// Enforcement of PipelineSecurityPolicy actions: off, dry-run (log and record what would
-    /// be done) or on.
+    /// Enforcement of the policies' `enforcement[]` actions (annotate, alert, suspendSync,
+    /// labelWorkloads): `off` changes and sends nothing; `dry-run` records in each report and
+    /// in Events what would be done; `on` does it, recording every change on the changed
+    /// object so it is undone exactly (see `sluice operator restore-all`).
     #[arg(long, value_enum, default_value_t = EnforcementArg::Off, env = "SLUICE_ENFORCEMENT")]
     pub enforcement: EnforcementArg,
 
@@ -175,18 +182,50 @@ pub enum LogFormat {
     Json,
 }
 
-/// Runs the operator until SIGTERM / Ctrl-C.
+/// Commands beside running the operator.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Undo every enforcement sluice recorded in the cluster (before uninstalling).
+    ///
+    /// Each object with a `sluice.dev/enforcement` record gets back what it had (sync,
+    /// suspend flags, labels, annotations) and loses the record. Fields a person changed since are left as they are.
+    /// Run it before uninstalling with enforcement on, after scaling the operator to zero (a
+    /// running operator would enforce again). Exits 2 if any object could not be restored.
+    #[command(name = "restore-all")]
+    RestoreAll(RestoreAllArgs),
+}
+
+/// `sluice operator restore-all` flags.
+#[derive(Debug, Args)]
+pub struct RestoreAllArgs {
+    /// Print what would be restored; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Kubeconfig file [default: in-cluster, else KUBECONFIG or ~/.kube/config].
+    #[arg(long, value_name = "FILE", env = "SLUICE_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context [default: the current context].
+    #[arg(long, value_name = "NAME", env = "SLUICE_KUBE_CONTEXT")]
+    pub context: Option<String>,
+}
+
+/// Runs the operator until SIGTERM / Ctrl-C (or one of its commands).
 pub fn operator(args: &OperatorArgs) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
+    if let Some(OperatorCommand::RestoreAll(restore)) = &args.command {
+        return runtime.block_on(restore_all(restore));
+    }
     runtime.block_on(run(args))?;
     Ok(crate::cli::exit::CLEAN)
 }
 
 async fn run(args: &OperatorArgs) -> anyhow::Result<()> {
-    let client = kube_client(args).await?;
+    let client = kube_client(args.kubeconfig.as_deref(), args.context.as_deref()).await?;
     let mut pack_args = PackArgs {
         packs: args.packs.packs.clone(),
         pack_timeout: args.packs.pack_timeout,
@@ -294,15 +333,45 @@ async fn run(args: &OperatorArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn kube_client(args: &OperatorArgs) -> anyhow::Result<kube::Client> {
-    let config = if args.kubeconfig.is_some() || args.context.is_some() {
-        let kubeconfig = match &args.kubeconfig {
+async fn restore_all(args: &RestoreAllArgs) -> anyhow::Result<u8> {
+    let client = kube_client(args.kubeconfig.as_deref(), args.context.as_deref()).await?;
+    let summary = sluice::operator::enforce::restore_all::restore_all(&client, args.dry_run).await;
+    let verb = if args.dry_run {
+        "would restore"
+    } else {
+        "restored"
+    };
+    for line in &summary.restored {
+        println!("{verb} {line}");
+    }
+    for line in &summary.left {
+        println!("left as a person changed it: {line}");
+    }
+    for error in &summary.errors {
+        eprintln!("error: {error}");
+    }
+    if summary.restored.is_empty() && summary.left.is_empty() && summary.errors.is_empty() {
+        println!("nothing recorded: no object carries a sluice enforcement record");
+    }
+    Ok(if summary.errors.is_empty() {
+        crate::cli::exit::CLEAN
+    } else {
+        crate::cli::exit::ERROR
+    })
+}
+
+async fn kube_client(
+    kubeconfig: Option<&std::path::Path>,
+    context: Option<&str>,
+) -> anyhow::Result<kube::Client> {
+    let config = if kubeconfig.is_some() || context.is_some() {
+        let kubeconfig = match kubeconfig {
             Some(path) => kube::config::Kubeconfig::read_from(path)
                 .with_context(|| format!("cannot read the kubeconfig {}", path.display()))?,
             None => kube::config::Kubeconfig::read().context("cannot read the kubeconfig")?,
         };
         let options = kube::config::KubeConfigOptions {
-            context: args.context.clone(),
+            context: context.map(str::to_owned),
             ..Default::default()
         };
         kube::Config::from_custom_kubeconfig(kubeconfig, &options)

@@ -126,9 +126,11 @@ async fn restore_object(
                 match change.restore(&object) {
                     Restore::Patch(field) => {
                         super::target::merge(&mut patch, field);
-                        restored.push(change.path.clone());
+                        restored.push(super::target::field_name(&change.path));
                     }
-                    Restore::ChangedSince { .. } => left.push(change.path.clone()),
+                    Restore::ChangedSince { .. } => {
+                        left.push(super::target::field_name(&change.path));
+                    }
                 }
             }
         }

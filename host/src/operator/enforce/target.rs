@@ -455,7 +455,7 @@ fn unwritten(outcome: Converged) -> Converged {
 }
 
 /// `spec.syncPolicy.automated` for `/spec/syncPolicy/automated`.
-fn field_name(pointer: &str) -> String {
+pub(super) fn field_name(pointer: &str) -> String {
     pointer
         .trim_start_matches('/')
         .split('/')
