@@ -206,7 +206,9 @@ async fn every_action_is_applied_and_reversed_exactly() {
             {"action": "annotate", "trigger": "Warning"},
             {"action": "suspendSync", "trigger": "Critical"},
             {"action": "labelWorkloads", "trigger": "NonCompliant"},
-            {"action": "alert", "trigger": "Critical", "alertTarget": webhook_target()}]}),
+            {"action": "alert", "trigger": "Critical", "alertTarget": webhook_target()},
+            {"action": "alert", "trigger": "NonCompliant",
+             "alertTarget": {"type": "slack", "secretRef": {"name": "alerts", "key": "url"}}}]}),
     );
     let running = solo(&h, EnforcementMode::On).await;
 
@@ -215,6 +217,7 @@ async fn every_action_is_applied_and_reversed_exactly() {
         "argocd",
         "application-shop",
         &[
+            ("alert", "Applied"),
             ("alert", "Applied"),
             ("annotate", "Applied"),
             ("labelWorkloads", "Applied"),
@@ -245,7 +248,13 @@ async fn every_action_is_applied_and_reversed_exactly() {
         .collect();
     assert_eq!(
         actions,
-        ["annotate", "suspendSync", "labelWorkloads", "alert"],
+        [
+            "annotate",
+            "suspendSync",
+            "labelWorkloads",
+            "alert",
+            "alert"
+        ],
         "{recorded:#}"
     );
     let suspend = &recorded["entries"][1];
@@ -267,13 +276,24 @@ async fn every_action_is_applied_and_reversed_exactly() {
         "Critical"
     );
     assert!(record(&web).is_some(), "the workload records its label");
-    let targets = report["status"]["enforcement"][2]["targets"].clone();
+    let targets = report["status"]["enforcement"][3]["targets"].clone();
     assert_eq!(targets, json!(["Deployment/shop/web"]));
 
-    // One signed alert for the transition to Critical.
+    // One alert per receiver for the transition to Critical: a signed webhook and a Slack
+    // message.
     let alerts = receiver.delivered();
-    assert_eq!(alerts.len(), 1, "{alerts:?}");
-    let alert = &alerts[0];
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    let (signed, slack): (Vec<_>, Vec<_>) = alerts
+        .iter()
+        .partition(|a| a.headers.contains_key("x-sluice-signature-256"));
+    assert_eq!((signed.len(), slack.len()), (1, 1));
+    assert!(
+        slack[0].json()["text"]
+            .as_str()
+            .expect("text")
+            .contains("is Critical under policy argocd/strict")
+    );
+    let alert = signed[0];
     let mut mac = Hmac::<Sha256>::new_from_slice(b"s3cret").expect("key");
     mac.update(&alert.body);
     assert_eq!(
@@ -302,11 +322,13 @@ async fn every_action_is_applied_and_reversed_exactly() {
     .await;
     report_with(&h, "argocd", "application-shop", &[("annotate", "Applied")]).await;
     let fake = h.fake.clone();
-    eventually("the resolved alert", || {
-        (receiver.delivered().len() == 2).then_some(())
+    eventually("the resolved alerts", || {
+        (receiver.delivered().len() == 4).then_some(())
     })
     .await;
-    assert_eq!(receiver.delivered()[1].json()["event"], "resolved");
+    for resolved in &receiver.delivered()[2..] {
+        assert_eq!(resolved.headers["x-sluice-event"], "resolved");
+    }
     let shop = app(&h);
     assert_eq!(shop["spec"]["syncPolicy"], original, "restored exactly");
     assert_eq!(
@@ -337,14 +359,14 @@ async fn every_action_is_applied_and_reversed_exactly() {
     let shop = app(&h);
     assert_eq!(shop["spec"]["syncPolicy"], original);
     assert!(annotation(&shop, "sluice.dev/report").is_none());
-    assert_eq!(receiver.delivered().len(), 2, "no alert without a policy");
+    assert_eq!(receiver.delivered().len(), 4, "no alert without a policy");
 
     let metrics = running.handle.shared.metrics.encode();
     for line in [
         r#"sluice_enforcement_actions_total{action="suspendSync",result="applied"} 1"#,
         r#"sluice_enforcement_actions_total{action="suspendSync",result="reversed"} 1"#,
-        r#"sluice_enforcement_actions_total{action="alert",result="applied"} 1"#,
-        r#"sluice_enforcement_actions_total{action="alert",result="reversed"} 1"#,
+        r#"sluice_enforcement_actions_total{action="alert",result="applied"} 2"#,
+        r#"sluice_enforcement_actions_total{action="alert",result="reversed"} 2"#,
         r#"sluice_enforcement_actions_total{action="labelWorkloads",result="reversed"} 1"#,
     ] {
         assert!(metrics.contains(line), "{line} in\n{metrics}");

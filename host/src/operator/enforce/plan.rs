@@ -8,7 +8,7 @@ use std::time::Duration;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 use crate::api::ComplianceState;
-use crate::api::policy::{Action, AlertTarget, Trigger};
+use crate::api::policy::{Action, AlertTarget, EnforcementRule, Trigger};
 use crate::api::report::{EnforcementOutcome, EnforcementResult};
 use crate::operator::policy::{NAMESPACED_KIND, SelectedPolicy};
 
@@ -38,6 +38,9 @@ impl Demand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertDemand {
     pub policy: String,
+    /// What the rule's deliveries are recorded under ([`alert_key`]): a policy may alert
+    /// several receivers, each once per transition.
+    pub key: String,
     pub trigger: Trigger,
     /// `None`: the rule has no target (the CRD requires one; a policy written before that
     /// rule is reported, not guessed at).
@@ -99,6 +102,7 @@ pub fn plan(
             if rule.action == Action::Alert {
                 plan.alerts.push(AlertDemand {
                     policy: id.clone(),
+                    key: alert_key(&id, rule),
                     trigger: rule.trigger,
                     target: rule.alert_target.clone(),
                     firing,
@@ -115,6 +119,15 @@ pub fn plan(
         }
     }
     plan
+}
+
+/// The record key of an alert rule: its policy, trigger and receiver.
+pub fn alert_key(policy: &str, rule: &EnforcementRule) -> String {
+    let receiver = rule.alert_target.as_ref().map_or_else(
+        || "none".to_owned(),
+        |t| format!("{:?} {}/{}", t.kind, t.secret_ref.name, t.secret_ref.key).to_lowercase(),
+    );
+    format!("{policy} {:?} {receiver}", rule.trigger)
 }
 
 /// The report entry of a rule still in its grace period.
@@ -139,7 +152,6 @@ pub fn pending_result(
 mod tests {
     use super::*;
     use crate::api::PolicySpec;
-    use crate::api::policy::EnforcementRule;
 
     fn policy(name: &str, rules: Vec<EnforcementRule>) -> SelectedPolicy {
         SelectedPolicy {

@@ -19,7 +19,7 @@ use crate::operator::context::{EnforcementMode, Shared};
 use crate::operator::correlate::{self, Correlation};
 use crate::operator::enforce::FieldChange;
 use crate::operator::enforce::alert::{Message, delivery_id};
-use crate::operator::enforce::plan::{AlertDemand, Demand, Plan, pending_result, plan};
+use crate::operator::enforce::plan::{AlertDemand, Demand, Plan, alert_key, pending_result, plan};
 use crate::operator::enforce::record::{Annotation, EnforcementRecord};
 use crate::operator::enforce::sync::{argo_supports_enabled, argo_suspend, flux_suspend};
 use crate::operator::enforce::target::{
@@ -463,10 +463,10 @@ impl Pass<'_> {
         let transition = self.input.state.as_str().to_owned();
         for demand in &plan.alerts {
             let outcome = self.converge_alert(demand, &transition).await;
-            outcomes.insert(demand.policy.clone(), outcome);
+            outcomes.insert(demand.key.clone(), outcome);
         }
         // Entries of policies that no longer select the subject (or lost their alert rule).
-        let wanted: BTreeSet<&str> = plan.alerts.iter().map(|d| d.policy.as_str()).collect();
+        let wanted: BTreeSet<&str> = plan.alerts.iter().map(|d| d.key.as_str()).collect();
         let stale = self.record.is_some_and(|r| {
             r.entries.iter().any(|e| {
                 e.action == "alert" && e.policies.iter().all(|p| !wanted.contains(p.as_str()))
@@ -494,12 +494,12 @@ impl Pass<'_> {
     ) -> Result<AlertOutcome, String> {
         let cached = self
             .record
-            .and_then(|r| r.entry("alert", Some(&demand.policy)))
+            .and_then(|r| r.entry("alert", Some(&demand.key)))
             .and_then(|e| e.delivered.clone());
         // Decide on the cache, confirm on the live object before sending: the cache may not
         // have seen a delivery this (or another) replica just recorded.
         let delivered = if Self::would_send(demand, cached.as_deref(), transition) {
-            live_delivery(self.shared, self.subject, &demand.policy).await?
+            live_delivery(self.shared, self.subject, &demand.key).await?
         } else {
             cached
         };
@@ -542,7 +542,7 @@ impl Pass<'_> {
                 "applied"
             },
         );
-        let policy = demand.policy.clone();
+        let policy = demand.key.clone();
         let at = self.now.to_owned();
         let recorded_transition = transition.to_owned();
         let record = move |record: &mut EnforcementRecord| {
@@ -601,7 +601,7 @@ impl Pass<'_> {
             ("resolved", Some(previous)) => format!("{previous}->{transition}@{}", input.since),
             _ => format!("{transition}@{}", input.since),
         };
-        let id = delivery_id(&subject.uid, &demand.policy, &key, event);
+        let id = delivery_id(&subject.uid, &demand.key, &key, event);
         let s = input.summary;
         let what = format!(
             "{} {}/{}",
@@ -748,7 +748,7 @@ fn skipped_all(
     why: &str,
 ) -> Vec<EnforcementResult> {
     let mut results: Vec<EnforcementResult> = triggered(policies, state)
-        .map(|(policy, action, trigger)| EnforcementResult {
+        .map(|(policy, action, trigger, _)| EnforcementResult {
             policy,
             action,
             trigger,
@@ -762,11 +762,11 @@ fn skipped_all(
     results
 }
 
-/// Every (policy, action, trigger) whose trigger `state` meets.
+/// Every (policy, action, trigger, alert key) whose trigger `state` meets.
 fn triggered(
     policies: &[SelectedPolicy],
     state: ComplianceState,
-) -> impl Iterator<Item = (String, Action, Trigger)> + '_ {
+) -> impl Iterator<Item = (String, Action, Trigger, String)> + '_ {
     policies.iter().flat_map(move |policy| {
         let id = super::plan::policy_id(policy);
         policy
@@ -774,7 +774,7 @@ fn triggered(
             .enforcement
             .iter()
             .filter(move |rule| rule.trigger.is_met_by(state))
-            .map(move |rule| (id.clone(), rule.action, rule.trigger))
+            .map(move |rule| (id.clone(), rule.action, rule.trigger, alert_key(&id, rule)))
     })
 }
 
@@ -789,13 +789,13 @@ fn results(
     dry_run: bool,
 ) -> Vec<EnforcementResult> {
     let mut results = Vec::new();
-    for (policy, action, trigger) in triggered(policies, state) {
+    for (policy, action, trigger, key) in triggered(policies, state) {
         let pending = plan
             .pending
             .iter()
             .find(|(p, a, t, _)| *p == policy && *a == action && *t == trigger);
         let (result, message, targets) = if action == Action::Alert {
-            alert_result(alerts.get(&policy), dry_run)
+            alert_result(alerts.get(&key), dry_run)
         } else {
             action_result(action, &outcomes[&action], subject, dry_run)
         };
