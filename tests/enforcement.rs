@@ -1248,3 +1248,103 @@ async fn every_enforceable_kind_is_changed_and_restored() {
     .await;
     running.stop().await;
 }
+
+/// A scan that cannot run (`Unknown`) neither triggers nor reverses anything: the suspension in
+/// effect stays, even when its policy is deleted meanwhile; once the scan works again, the
+/// deleted policy's suspension is undone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_neither_triggers_nor_reverses() {
+    let h = Harness::new();
+    let commit = h.deployed_shop();
+    add_policy(&h, "argocd", "strict", suspend_at_critical());
+    let running = solo(&h, EnforcementMode::On).await;
+    report_with(
+        &h,
+        "argocd",
+        "application-shop",
+        &[("suspendSync", "Applied")],
+    )
+    .await;
+
+    // Argo CD now reports a deployed commit GitHub does not have: the scan fails.
+    deploy(&h, "0000000000000000000000000000000000000bad").await;
+    let fake = h.fake.clone();
+    let unknown = eventually("the report Unknown", || {
+        fake.get(SLUICE_API, REPORTS, "argocd", "application-shop")
+            .filter(|r| r["status"]["state"] == "Unknown")
+    })
+    .await;
+    assert_eq!(
+        entries(&unknown),
+        [("suspendSync".to_owned(), "Applied".to_owned())]
+    );
+    delete_policy(&h, "argocd", "strict").await;
+    settled(&h.fake, Duration::from_millis(500)).await;
+    let shop = app(&h);
+    assert_eq!(
+        shop["spec"]["syncPolicy"]["automated"]["enabled"], false,
+        "still suspended"
+    );
+    assert!(record(&shop).is_some());
+    assert_eq!(sync_patches(&h), 1);
+
+    // The scan works again: no policy wants the suspension any more, so it is undone.
+    deploy(&h, &commit).await;
+    eventually("the suspension undone", || {
+        fake.get(ARGO, "applications", "argocd", "shop")
+            .filter(|a| {
+                record(a).is_none()
+                    && a["spec"]["syncPolicy"]["automated"] == json!({"prune": true})
+            })
+    })
+    .await;
+    running.stop().await;
+}
+
+/// `--enforcement off` (the default): policies' actions are not applied and not reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforcement_off_changes_and_reports_nothing() {
+    let h = Harness::new();
+    h.deployed_shop();
+    let receiver = Receiver::start();
+    alert_secret(&h, &receiver);
+    add_policy(
+        &h,
+        "argocd",
+        "strict",
+        json!({"thresholds": strict(), "enforcement": [
+            {"action": "suspendSync", "trigger": "Critical"},
+            {"action": "annotate", "trigger": "Warning"},
+            {"action": "alert", "trigger": "Critical", "alertTarget": webhook_target()}]}),
+    );
+    let running = solo(&h, EnforcementMode::Off).await;
+    let fake = h.fake.clone();
+    let report = eventually("the Critical report", || {
+        fake.get(SLUICE_API, REPORTS, "argocd", "application-shop")
+            .filter(|r| r["status"]["state"] == "Critical")
+    })
+    .await;
+    settled(&h.fake, Duration::from_millis(300)).await;
+    assert!(entries(&report).is_empty(), "{report:#}");
+    let patches = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("/applications/"))
+        .count();
+    assert_eq!(patches, 0);
+    assert!(receiver.received().is_empty());
+    running.stop().await;
+}
+
+/// Points Application argocd/shop at `commit`, as Argo CD does after a sync.
+async fn deploy(h: &Harness, commit: &str) {
+    applications(&h.client, "argocd")
+        .patch(
+            "shop",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"sync": {"revision": commit}}})),
+        )
+        .await
+        .expect("application patched");
+}
