@@ -799,7 +799,19 @@ async fn demo_cluster() {
     h.fake
         .write_kubeconfig(&server, &dir.join("kubeconfig"))
         .expect("kubeconfig");
-    let running = h.start(Harness::config("demo")).await;
+    // Enforcement on, with a policy that annotates and suspends Argo CD sync.
+    h.fake
+        .insert(policy(
+            "argocd",
+            "strict",
+            json!({"thresholds": {"maxCritical": 0},
+                   "enforcement": [{"action": "annotate", "trigger": "Warning"},
+                                   {"action": "suspendSync", "trigger": "Critical"}]}),
+        ))
+        .expect("policy");
+    let mut config = Harness::config("demo");
+    config.settings.enforcement = sluice::operator::EnforcementMode::On;
+    let running = h.start(config).await;
     println!("kubeconfig: {}", dir.join("kubeconfig").display());
     let seconds: u64 = std::env::var("SLUICE_DEMO_SECONDS")
         .ok()
