@@ -9,14 +9,7 @@ use crate::operator::report_writer::Subject;
 
 /// The Event's `regarding` reference for a subject.
 pub fn reference(subject: &Subject) -> ObjectReference {
-    ObjectReference {
-        api_version: Some(subject.api_version.clone()),
-        kind: Some(subject.kind.kind().to_owned()),
-        name: Some(subject.name.clone()),
-        namespace: Some(subject.namespace.clone()),
-        uid: Some(subject.uid.clone()),
-        ..ObjectReference::default()
-    }
+    subject.object_reference()
 }
 
 /// Publishes an Event (`action`: what the operator was doing, e.g. `Scan`, `Enforce`).

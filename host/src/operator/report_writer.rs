@@ -2,6 +2,7 @@
 //! garbage-collected with it), its status replaced only when it changed, with the
 //! resourceVersion read as a precondition (a conflict re-reads and retries).
 
+use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{Api, DeleteParams, PostParams};
 
@@ -25,6 +26,34 @@ pub struct Subject {
     pub name: String,
     pub uid: String,
     pub generation: Option<i64>,
+}
+
+impl Subject {
+    /// Owned by the subject: deleting it deletes what sluice wrote about it (reports,
+    /// PolicyReports). Not a controller reference and no blockOwnerDeletion, which would need
+    /// rights on the subject's finalizers.
+    pub fn owner_reference(&self) -> OwnerReference {
+        OwnerReference {
+            api_version: self.api_version.clone(),
+            kind: self.kind.kind().to_owned(),
+            name: self.name.clone(),
+            uid: self.uid.clone(),
+            controller: None,
+            block_owner_deletion: None,
+        }
+    }
+
+    /// The subject as an Event's `regarding` or a PolicyReport's `scope`.
+    pub fn object_reference(&self) -> ObjectReference {
+        ObjectReference {
+            api_version: Some(self.api_version.clone()),
+            kind: Some(self.kind.kind().to_owned()),
+            name: Some(self.name.clone()),
+            namespace: Some(self.namespace.clone()),
+            uid: Some(self.uid.clone()),
+            ..ObjectReference::default()
+        }
+    }
 }
 
 /// What the write found and did.
@@ -201,16 +230,7 @@ fn new_report(name: &str, subject: &Subject) -> PipelineSecurityReport {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
         ),
-        // Owned by the subject: deleting it deletes the report. Not a controller reference
-        // and no blockOwnerDeletion, which would need rights on the subject's finalizers.
-        owner_references: Some(vec![OwnerReference {
-            api_version: subject.api_version.clone(),
-            kind: subject.kind.kind().to_owned(),
-            name: subject.name.clone(),
-            uid: subject.uid.clone(),
-            controller: None,
-            block_owner_deletion: None,
-        }]),
+        owner_references: Some(vec![subject.owner_reference()]),
         ..ObjectMeta::default()
     };
     report

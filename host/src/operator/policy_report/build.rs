@@ -197,14 +197,7 @@ pub fn body(inputs: &Inputs<'_>) -> Body {
         *count += 1;
     }
     Body {
-        scope: ObjectReference {
-            api_version: Some(subject.api_version.clone()),
-            kind: Some(subject.kind.kind().to_owned()),
-            name: Some(subject.name.clone()),
-            namespace: Some(subject.namespace.clone()),
-            uid: Some(subject.uid.clone()),
-            ..ObjectReference::default()
-        },
+        scope: subject.object_reference(),
         summary,
         results,
     }

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::core::ApiResource;
 
@@ -58,7 +57,7 @@ pub async fn write(
             }
             let mut object = DynamicObject::new(name, &resource).within(&subject.namespace);
             object.metadata.labels = Some(labels(subject, BTreeMap::new()));
-            object.metadata.owner_references = Some(vec![owner(subject)]);
+            object.metadata.owner_references = Some(vec![subject.owner_reference()]);
             object.data = serde_json::to_value(&body).expect("a PolicyReport body serializes");
             match api.create(&PostParams::default(), &object).await {
                 Ok(_) => return Ok(Outcome::Created),
@@ -81,7 +80,7 @@ pub async fn write(
             subject,
             existing.metadata.labels.clone().unwrap_or_default(),
         );
-        let owners = vec![owner(subject)];
+        let owners = vec![subject.owner_reference()];
         if existing.data == data
             && existing.metadata.labels.as_ref() == Some(&wanted_labels)
             && existing.metadata.owner_references.as_ref() == Some(&owners)
@@ -125,17 +124,4 @@ fn labels(subject: &Subject, mut labels: BTreeMap<String, String>) -> BTreeMap<S
         subject.kind.label().to_owned(),
     );
     labels
-}
-
-/// Owned by the subject like the sluice report: not a controller reference, and no
-/// blockOwnerDeletion (it would need rights on the subject's finalizers).
-fn owner(subject: &Subject) -> OwnerReference {
-    OwnerReference {
-        api_version: subject.api_version.clone(),
-        kind: subject.kind.kind().to_owned(),
-        name: subject.name.clone(),
-        uid: subject.uid.clone(),
-        controller: None,
-        block_owner_deletion: None,
-    }
 }
