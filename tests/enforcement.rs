@@ -1348,3 +1348,68 @@ async fn deploy(h: &Harness, commit: &str) {
         .await
         .expect("application patched");
 }
+
+/// A patch that times out (the client gives up while the API server still holds it): the pass
+/// is reported `Failed`, nothing is recorded as done, and the retry converges to exactly one
+/// suspension — the late patch, if it lands, carries the resourceVersion it was decided on and
+/// is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_patch_is_retried_and_applied_once() {
+    let h = Harness::new();
+    h.deployed_shop();
+    add_policy(&h, "argocd", "strict", suspend_at_critical());
+    // Bookmarks keep the watches busy, so only the held patch hits the read timeout.
+    h.fake.set_bookmark_interval(Duration::from_millis(200));
+    let server = h.fake.serve_http().await.expect("the fake serves HTTP");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("kubeconfig");
+    h.fake.write_kubeconfig(&server, &path).expect("kubeconfig");
+    let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("config");
+    config.read_timeout = Some(Duration::from_secs(1));
+    let client = kube::Client::try_from(config).expect("client");
+    h.fake.delay_next(
+        Some("PATCH"),
+        "/applications/shop",
+        Duration::from_secs(3),
+        1,
+    );
+    let running = h
+        .start_on(
+            client,
+            enforcing("solo", EnforcementMode::On, &Clock::default()),
+            registry(),
+        )
+        .await;
+    report_with(
+        &h,
+        "argocd",
+        "application-shop",
+        &[("suspendSync", "Applied")],
+    )
+    .await;
+    let failed: Vec<String> = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/status") && r.path.contains(REPORTS))
+        .filter(|r| r.body.contains(r#""result":"Failed""#))
+        .map(|r| r.body.clone())
+        .collect();
+    assert!(!failed.is_empty(), "the timed-out pass was reported Failed");
+    let message = failed[0]
+        .split(r#""result":"Failed","message":""#)
+        .nth(1)
+        .and_then(|m| m.split('"').next())
+        .expect("the entry's message");
+    assert!(message.contains("timed out"), "{message}");
+    // Wait past the held patch's release, then count what took effect.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    settled(&h.fake, Duration::from_millis(300)).await;
+    assert_eq!(sync_patches(&h), 1, "exactly one suspension took effect");
+    let recorded = record(&app(&h)).expect("record");
+    assert_eq!(recorded["entries"].as_array().expect("entries").len(), 1);
+    running.stop().await;
+}

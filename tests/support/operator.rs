@@ -176,6 +176,17 @@ impl Harness {
 
     /// Starts an operator with its own pack registry.
     pub async fn start_with(&self, config: OperatorConfig, packs: Arc<PackRegistry>) -> Running {
+        self.start_on(self.operator_client(), config, packs).await
+    }
+
+    /// Starts an operator that reaches the API through `client` (e.g. over HTTP with
+    /// timeouts).
+    pub async fn start_on(
+        &self,
+        client: kube::Client,
+        config: OperatorConfig,
+        packs: Arc<PackRegistry>,
+    ) -> Running {
         let github = GithubClient::new(GithubOptions {
             api_url: self.github.url.clone(),
             auth: GithubAuth::Anonymous,
@@ -195,12 +206,11 @@ impl Harness {
             4,
         );
         let (stop, stopped) = oneshot::channel::<()>();
-        let (handle, run) =
-            sluice::operator::start(self.operator_client(), scanner, config, async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("the operator starts");
+        let (handle, run) = sluice::operator::start(client, scanner, config, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("the operator starts");
         Running {
             handle,
             stop: Some(stop),

@@ -169,12 +169,28 @@ pub enum Converged {
 /// Why an object could not be converged.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("{target}: {source}")]
+    #[error("{target}: {}", chain(source))]
     Kube { target: String, source: kube::Error },
     #[error("{0}: the object kept changing under the patch ({ATTEMPTS} conflicts)")]
     Conflicts(String),
     #[error("not the leader any more; {0} left as it is")]
     NotLeader(String),
+}
+
+/// An error with its causes: kube's transport errors say "client error (SendRequest)" and
+/// keep the reason (a timeout, a refused connection) in their sources.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Converges `target` for `action`. In dry-run mode nothing is written and the outcome says
