@@ -157,6 +157,36 @@ fn events(h: &Harness, namespace: &str, reason: &str) -> Vec<String> {
         .collect()
 }
 
+/// PATCH requests to any Application, by anyone.
+fn application_patches(h: &Harness) -> usize {
+    h.fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("/applications/"))
+        .count()
+}
+
+/// Report status writes with a `Failed` enforcement entry (their bodies).
+fn failed_report_writes(h: &Harness) -> Vec<String> {
+    h.fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/status") && r.path.contains(REPORTS))
+        .filter(|r| r.body.contains(r#""result":"Failed""#))
+        .map(|r| r.body.clone())
+        .collect()
+}
+
+/// Serves the fake over HTTP; the directory holds a `kubeconfig` for it. Keep both alive.
+async fn over_http(h: &Harness) -> (sluice_kube_fake::ServerHandle, tempfile::TempDir) {
+    let server = h.fake.serve_http().await.expect("the fake serves HTTP");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    h.fake
+        .write_kubeconfig(&server, &dir.path().join("kubeconfig"))
+        .expect("kubeconfig");
+    (server, dir)
+}
+
 /// PATCH requests to the Application that changed its sync policy.
 fn sync_patches(h: &Harness) -> usize {
     h.fake
@@ -609,18 +639,11 @@ async fn an_opted_out_subject_is_left_alone() {
         &[("annotate", "Skipped"), ("suspendSync", "Skipped")],
     )
     .await;
-    let fake = h.fake.clone();
     eventually("the EnforcementSkipped events", || {
         (events(&h, "argocd", "EnforcementSkipped").len() == 2).then_some(())
     })
     .await;
-    assert_eq!(
-        fake.requests()
-            .iter()
-            .filter(|r| r.method == "PATCH" && r.path.contains("/applications/"))
-            .count(),
-        0
-    );
+    assert_eq!(application_patches(&h), 0);
     assert_eq!(annotation(&app(&h), ENFORCEMENT), Some("disabled"));
     running.stop().await;
 }
@@ -653,14 +676,7 @@ async fn dry_run_reports_what_it_would_do_and_changes_nothing() {
     })
     .await;
     settled(&h.fake, Duration::from_millis(300)).await;
-    assert_eq!(
-        h.fake
-            .requests()
-            .iter()
-            .filter(|r| r.method == "PATCH" && r.path.contains("/applications/"))
-            .count(),
-        0
-    );
+    assert_eq!(application_patches(&h), 0);
     assert!(receiver.received().is_empty());
     assert!(record(&app(&h)).is_none());
     running.stop().await;
@@ -816,12 +832,10 @@ async fn server_errors_are_retried_and_nothing_is_recorded_until_done() {
         .collect();
     assert_eq!(statuses, [503, 503, 503, 200]);
     // The failed passes were reported as failed, never as applied.
-    let failed_reports = requests
-        .iter()
-        .filter(|r| r.path.ends_with("/status") && r.path.contains(REPORTS))
-        .filter(|r| r.body.contains(r#""result":"Failed""#))
-        .count();
-    assert!(failed_reports >= 1, "a Failed entry was written");
+    assert!(
+        !failed_report_writes(&h).is_empty(),
+        "a Failed entry was written"
+    );
     assert_eq!(sync_patches(&h), 1);
     let metrics = running.handle.shared.metrics.encode();
     assert!(
@@ -1034,12 +1048,8 @@ async fn restore_all_undoes_every_recorded_change() {
     // The operator is stopped first (a running one would enforce again), then the command an
     // admin runs before uninstalling, against the API over HTTP.
     running.stop().await;
-    let server = h.fake.serve_http().await.expect("the fake serves HTTP");
-    let dir = tempfile::tempdir().expect("temporary directory");
+    let (_server, dir) = over_http(&h).await;
     let kubeconfig = dir.path().join("kubeconfig");
-    h.fake
-        .write_kubeconfig(&server, &kubeconfig)
-        .expect("kubeconfig");
     let restore_all = |extra: &'static [&'static str]| {
         let kubeconfig = kubeconfig.clone();
         tokio::task::spawn_blocking(move || {
@@ -1326,13 +1336,7 @@ async fn enforcement_off_changes_and_reports_nothing() {
     .await;
     settled(&h.fake, Duration::from_millis(300)).await;
     assert!(entries(&report).is_empty(), "{report:#}");
-    let patches = h
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PATCH" && r.path.contains("/applications/"))
-        .count();
-    assert_eq!(patches, 0);
+    assert_eq!(application_patches(&h), 0);
     assert!(receiver.received().is_empty());
     running.stop().await;
 }
@@ -1360,11 +1364,9 @@ async fn a_timed_out_patch_is_retried_and_applied_once() {
     add_policy(&h, "argocd", "strict", suspend_at_critical());
     // Bookmarks keep the watches busy, so only the held patch hits the read timeout.
     h.fake.set_bookmark_interval(Duration::from_millis(200));
-    let server = h.fake.serve_http().await.expect("the fake serves HTTP");
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("kubeconfig");
-    h.fake.write_kubeconfig(&server, &path).expect("kubeconfig");
-    let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
+    let (_server, dir) = over_http(&h).await;
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(dir.path().join("kubeconfig")).expect("kubeconfig");
     let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
         .expect("config");
@@ -1390,14 +1392,7 @@ async fn a_timed_out_patch_is_retried_and_applied_once() {
         &[("suspendSync", "Applied")],
     )
     .await;
-    let failed: Vec<String> = h
-        .fake
-        .requests()
-        .iter()
-        .filter(|r| r.path.ends_with("/status") && r.path.contains(REPORTS))
-        .filter(|r| r.body.contains(r#""result":"Failed""#))
-        .map(|r| r.body.clone())
-        .collect();
+    let failed = failed_report_writes(&h);
     assert!(!failed.is_empty(), "the timed-out pass was reported Failed");
     let message = failed[0]
         .split(r#""result":"Failed","message":""#)

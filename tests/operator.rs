@@ -1185,16 +1185,8 @@ async fn require_pinned_actions_holds_gitlab_and_circleci_subjects() {
     // An unchanged evaluation writes nothing: every watch re-lists (policies included, which
     // re-evaluates every subject) and no report, no Event is written.
     settled(&h.fake, Duration::from_millis(500)).await;
-    let hits = running.handle.shared.scanner.counts().cache_hits;
     h.fake.clear_log();
-    h.fake.compact();
-    h.fake.drop_watches();
-    let shared = running.handle.shared.clone();
-    eventually("the re-listed subjects to be re-evaluated", || {
-        (shared.scanner.counts().cache_hits >= hits + 2).then_some(())
-    })
-    .await;
-    settled(&h.fake, Duration::from_millis(500)).await;
+    relist_all(&h, &running, 2).await;
     assert_eq!(h.fake.writes().len(), 0, "{:?}", h.fake.writes());
     running.stop().await;
 }

@@ -264,16 +264,8 @@ async fn a_risky_repository_gets_a_policy_report_that_follows_its_fix() {
 
     // An unchanged pass (every watch re-lists) writes nothing, PolicyReport included.
     settled(&h.fake, Duration::from_millis(500)).await;
-    let hits = running.handle.shared.scanner.counts().cache_hits;
     h.fake.clear_log();
-    h.fake.compact();
-    h.fake.drop_watches();
-    let shared = running.handle.shared.clone();
-    eventually("the re-listed subject to be reconciled", || {
-        (shared.scanner.counts().cache_hits > hits).then_some(())
-    })
-    .await;
-    settled(&h.fake, Duration::from_millis(500)).await;
+    relist_all(&h, &running, 1).await;
     assert!(
         h.fake.requests().iter().any(|r| r.path.contains(POLRS)),
         "the PolicyReport was read again"
@@ -401,15 +393,7 @@ async fn without_the_crd_the_sluice_reports_still_work_and_nothing_is_retried() 
     }
     // Another pass over both subjects.
     settled(&h.fake, Duration::from_millis(500)).await;
-    let hits = running.handle.shared.scanner.counts().cache_hits;
-    h.fake.compact();
-    h.fake.drop_watches();
-    let shared = running.handle.shared.clone();
-    eventually("both subjects reconciled again", || {
-        (shared.scanner.counts().cache_hits >= hits + 2).then_some(())
-    })
-    .await;
-    settled(&h.fake, Duration::from_millis(500)).await;
+    relist_all(&h, &running, 2).await;
     let requests = h.fake.requests();
     let discovery: Vec<_> = requests
         .iter()

@@ -329,6 +329,21 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
     }
 }
 
+/// Forces every watch to re-list (history compacted, streams dropped), waits until `subjects`
+/// more evaluations hit the scan cache (the subjects were evaluated again), then until the
+/// operator is quiet.
+pub async fn relist_all(h: &Harness, running: &Running, subjects: u64) {
+    let hits = running.handle.shared.scanner.counts().cache_hits;
+    h.fake.compact();
+    h.fake.drop_watches();
+    let shared = running.handle.shared.clone();
+    eventually(&format!("{subjects} subject(s) evaluated again"), || {
+        (shared.scanner.counts().cache_hits >= hits + subjects).then_some(())
+    })
+    .await;
+    settled(&h.fake, Duration::from_millis(500)).await;
+}
+
 /// Waits until nothing has been written for `quiet` (the operator has settled).
 pub async fn settled(fake: &FakeApiServer, quiet: Duration) {
     let mut last = fake.writes().len();

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use k8s_openapi::jiff::civil::Date;
+use k8s_openapi::jiff::tz::TimeZone;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 /// System time plus an offset that only tests change.
@@ -19,6 +21,11 @@ impl Clock {
     pub fn now(&self) -> Timestamp {
         let seconds = Timestamp::now().as_second() + self.offset_seconds.load(Ordering::SeqCst);
         Timestamp::from_second(seconds).expect("the current time is in range")
+    }
+
+    /// Today in UTC: override `expires` dates are UTC days.
+    pub fn today(&self) -> Date {
+        self.now().to_zoned(TimeZone::UTC).date()
     }
 
     /// Moves this clock (and every clone of it) forward.

@@ -76,6 +76,17 @@ pub fn workload_kinds() -> &'static [(&'static str, &'static str)] {
     &WORKLOAD_KINDS
 }
 
+/// The API resource of a workload kind (all at `v1`; plural as the kinds are named).
+pub fn workload_resource(group: &str, kind: &str) -> kube::core::ApiResource {
+    kube::core::ApiResource {
+        group: group.to_owned(),
+        version: "v1".to_owned(),
+        api_version: format!("{group}/v1"),
+        kind: kind.to_owned(),
+        plural: format!("{}s", kind.to_ascii_lowercase()),
+    }
+}
+
 /// Argo CD: `status.resources[]`, else the instance label / tracking annotation.
 pub fn application(app: &Value) -> Correlation {
     let name = str_at(app, "/metadata/name").unwrap_or_default();

@@ -5,12 +5,6 @@ use kube::runtime::events::{Event, EventType};
 
 use crate::api::report_status::truncate;
 use crate::operator::context::Shared;
-use crate::operator::report_writer::Subject;
-
-/// The Event's `regarding` reference for a subject.
-pub fn reference(subject: &Subject) -> ObjectReference {
-    subject.object_reference()
-}
 
 /// Publishes an Event (`action`: what the operator was doing, e.g. `Scan`, `Enforce`).
 pub async fn publish(

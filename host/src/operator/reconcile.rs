@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::api::{Api, DynamicObject, ListParams};
-use kube::core::ApiResource;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
@@ -18,7 +17,7 @@ use crate::operator::context::{KindContext, Shared, SubjectMemory};
 use crate::operator::correlate::{self, Correlation, Workload};
 use crate::operator::enforce::{Enforced, SubjectInput, enforce};
 use crate::operator::evaluation::{Evaluation, evaluate_subject};
-use crate::operator::events::{self, publish};
+use crate::operator::events::publish;
 use crate::operator::kinds::WatchedKind;
 use crate::operator::metrics::SubjectLabels;
 use crate::operator::policy::SelectedPolicy;
@@ -26,7 +25,6 @@ use crate::operator::policy_report;
 use crate::operator::report_writer::{Subject, Written, open_report, write_status};
 use crate::operator::status::{desired_status, state_since};
 use crate::operator::str_at;
-use k8s_openapi::jiff::tz::TimeZone;
 
 /// A reconcile that could not finish (an API error); retried by the error policy.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +63,7 @@ pub async fn reconcile(
         .select(kind, &subject.namespace, object.labels().clone());
     let mut evaluation = evaluate_subject(shared, kind, &value).await;
     let now = shared.settings.clock.now();
-    evaluation.apply_policies(&selected, now.to_zoned(TimeZone::UTC).date());
+    evaluation.apply_policies(&selected, shared.settings.clock.today());
     let correlation = correlate(shared, kind, &value).await;
     let mut desired = desired_status(
         &evaluation,
@@ -192,7 +190,7 @@ async fn publish_events(
     if !written.changed {
         return;
     }
-    let reference = events::reference(subject);
+    let reference = subject.object_reference();
     if let Some(outcome) = &evaluation.outcome {
         let current = fingerprints(&outcome.report);
         let remembered = shared
@@ -348,14 +346,7 @@ async fn correlate(shared: &Shared, kind: WatchedKind, object: &Value) -> Correl
 async fn run_label_query(shared: &Shared, query: &correlate::LabelQuery) -> Vec<Workload> {
     let mut found = Vec::new();
     for (group, kind) in correlate::workload_kinds() {
-        let version = "v1";
-        let resource = ApiResource {
-            group: (*group).to_owned(),
-            version: version.to_owned(),
-            api_version: format!("{group}/{version}"),
-            kind: (*kind).to_owned(),
-            plural: format!("{}s", kind.to_ascii_lowercase()),
-        };
+        let resource = correlate::workload_resource(group, kind);
         let api: Api<DynamicObject> = match &query.namespace {
             Some(ns) => Api::namespaced_with(shared.client.clone(), ns, &resource),
             None => Api::all_with(shared.client.clone(), &resource),

@@ -3,13 +3,12 @@
 //! record gets back what sluice recorded (fields a person changed since are left as they
 //! are) and loses the record, in one patch per object.
 
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use kube::core::ApiResource;
-use serde_json::json;
 
-use crate::operator::correlate::workload_kinds;
-use crate::operator::enforce::change::Restore;
+use crate::operator::correlate::{workload_kinds, workload_resource};
 use crate::operator::enforce::record::{ANNOTATION, Annotation, EnforcementRecord};
+use crate::operator::enforce::target::{Step, restore_changes, round_trip};
 use crate::operator::kinds::WatchedKind;
 
 /// What `restore-all` did.
@@ -35,13 +34,7 @@ fn resources() -> Vec<ApiResource> {
         }
     }
     for (group, kind) in workload_kinds() {
-        resources.push(ApiResource {
-            group: (*group).to_owned(),
-            version: "v1".to_owned(),
-            api_version: format!("{group}/v1"),
-            kind: (*kind).to_owned(),
-            plural: format!("{}s", kind.to_ascii_lowercase()),
-        });
+        resources.push(workload_resource(group, kind));
     }
     resources
 }
@@ -83,8 +76,19 @@ pub async fn restore_all(client: &kube::Client, dry_run: bool) -> RestoreSummary
             let api: Api<DynamicObject> =
                 Api::namespaced_with(client.clone(), &namespace, &resource);
             let label = format!("{}/{namespace}/{name}", resource.kind);
-            if let Err(e) = restore_object(&api, &name, &label, dry_run, &mut summary).await {
-                summary.errors.push(format!("{label}: {e}"));
+            match restore_object(&api, &name, &label, dry_run).await {
+                Ok(Some(restored)) => {
+                    if !restored.fields.is_empty() {
+                        let fields = restored.fields.join(", ");
+                        summary.restored.push(format!("{label}: {fields}"));
+                    }
+                    if !restored.left.is_empty() {
+                        let fields = restored.left.join(", ");
+                        summary.left.push(format!("{label}: {fields}"));
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => summary.errors.push(e),
             }
         }
     }
@@ -96,63 +100,42 @@ pub async fn restore_all(client: &kube::Client, dry_run: bool) -> RestoreSummary
     summary
 }
 
+/// Restores everything recorded on one object in one patch (none in a dry run). `Ok(None)`:
+/// nothing recorded (or the object is gone).
 async fn restore_object(
     api: &Api<DynamicObject>,
     name: &str,
     label: &str,
     dry_run: bool,
-    summary: &mut RestoreSummary,
-) -> Result<(), String> {
-    for _ in 0..4 {
-        let Some(live) = api.get_opt(name).await.map_err(|e| e.to_string())? else {
-            return Ok(());
-        };
-        let object = serde_json::to_value(&live).expect("an object from the API serializes");
-        let record = match EnforcementRecord::read(&object) {
+) -> Result<Option<Restored>, String> {
+    let outcome = round_trip(api, name, label, None, |object| {
+        let record = match EnforcementRecord::read(object) {
             Ok(Annotation::Record(record)) => record,
-            Ok(_) => return Ok(()),
-            Err(e) => return Err(e.to_string()),
+            Ok(_) => return Step::Finish(Ok(None)),
+            Err(e) => return Step::Finish(Err(format!("{label}: {e}"))),
         };
-        let mut patch = json!({
-            "metadata": {
-                "resourceVersion": live.metadata.resource_version,
-                "annotations": {ANNOTATION: null},
-            },
-        });
-        let mut restored = Vec::new();
-        let mut left = Vec::new();
-        for entry in &record.entries {
-            for change in &entry.changes {
-                match change.restore(&object) {
-                    Restore::Patch(field) => {
-                        super::target::merge(&mut patch, field);
-                        restored.push(super::target::field_name(&change.path));
-                    }
-                    Restore::ChangedSince { .. } => {
-                        left.push(super::target::field_name(&change.path));
-                    }
-                }
-            }
+        let restoration = restore_changes(object, record.entries.iter().flat_map(|e| &e.changes));
+        let restored = Restored {
+            fields: restoration.fields,
+            left: restoration.changed_since,
+        };
+        if dry_run {
+            return Step::Finish(Ok(Some(restored)));
         }
-        if !dry_run {
-            match api
-                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(_) => {}
-                Err(kube::Error::Api(status)) if status.code == 409 => continue,
-                Err(e) => return Err(e.to_string()),
-            }
+        Step::Write {
+            record: EnforcementRecord::empty(),
+            patches: restoration.patches,
+            outcome: Ok(Some(restored)),
         }
-        if !restored.is_empty() {
-            summary
-                .restored
-                .push(format!("{label}: {}", restored.join(", ")));
-        }
-        if !left.is_empty() {
-            summary.left.push(format!("{label}: {}", left.join(", ")));
-        }
-        return Ok(());
-    }
-    Err("the object kept changing under the patch".to_owned())
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    outcome.unwrap_or(Ok(None))
+}
+
+/// The fields restored on one object, and those left as a person changed them.
+#[derive(Debug)]
+struct Restored {
+    fields: Vec<String>,
+    left: Vec<String>,
 }

@@ -25,7 +25,7 @@ use crate::operator::enforce::sync::{argo_supports_enabled, argo_suspend, flux_s
 use crate::operator::enforce::target::{
     Converged, Desire, Target, TargetError, converge, edit_record, metadata_change,
 };
-use crate::operator::events::{publish, reference};
+use crate::operator::events::publish;
 use crate::operator::kinds::WatchedKind;
 use crate::operator::policy::SelectedPolicy;
 use crate::operator::report_writer::Subject;
@@ -95,7 +95,7 @@ pub async fn enforce(shared: &Shared, input: &SubjectInput<'_>) -> Enforced {
     let plan = plan(input.policies, input.state, input.since, now);
     let subject = Target::of(input.object, input.subject.kind);
     let subject_value = serde_json::to_value(input.object).expect("an object serializes");
-    let reference = reference(input.subject);
+    let reference = input.subject.object_reference();
     let record = match EnforcementRecord::read(&subject_value) {
         Ok(Annotation::Record(record)) => Some(record),
         Ok(Annotation::OptedOut) => {
@@ -182,6 +182,14 @@ struct Pass<'a> {
 }
 
 impl Pass<'_> {
+    fn would_send(demand: &AlertDemand, delivered: Option<&str>, transition: &str) -> bool {
+        if demand.firing {
+            delivered != Some(transition)
+        } else {
+            !demand.holding && delivered.is_some()
+        }
+    }
+
     fn recorded(&self, action: Action) -> Option<&crate::operator::enforce::record::RecordEntry> {
         self.record.and_then(|r| r.entry(action_name(action), None))
     }
@@ -578,7 +586,7 @@ impl Pass<'_> {
         );
         publish(
             self.shared,
-            &reference(self.input.subject),
+            &self.input.subject.object_reference(),
             EventType::Normal,
             "AlertSent",
             "alert",
@@ -650,16 +658,6 @@ impl Pass<'_> {
             delivery_id: id,
             body,
             text,
-        }
-    }
-}
-
-impl Pass<'_> {
-    fn would_send(demand: &AlertDemand, delivered: Option<&str>, transition: &str) -> bool {
-        if demand.firing {
-            delivered != Some(transition)
-        } else {
-            !demand.holding && delivered.is_some()
         }
     }
 }

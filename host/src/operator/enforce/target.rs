@@ -10,7 +10,7 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::ApiResource;
 use serde_json::{Value, json};
 
-use crate::operator::context::Shared;
+use crate::operator::context::{Shared, WriteGate};
 use crate::operator::enforce::change::{FieldChange, Restore};
 use crate::operator::enforce::record::{ANNOTATION, Annotation, EnforcementRecord, RecordEntry};
 use crate::operator::kinds::WatchedKind;
@@ -203,7 +203,9 @@ pub async fn converge(
     dry_run: bool,
     now: &str,
 ) -> Result<Converged, TargetError> {
-    let outcome = round_trip(shared, target, |object| {
+    let api = target.api(&shared.client);
+    let label = target.display();
+    let outcome = round_trip(&api, &target.name, &label, Some(&shared.writes), |object| {
         let mut record = match EnforcementRecord::read(object) {
             Ok(Annotation::OptedOut) => return Step::Finish(Converged::OptedOut),
             Ok(Annotation::Absent) => EnforcementRecord::empty(),
@@ -234,7 +236,9 @@ pub async fn edit_record(
     target: &Target,
     edit: &(dyn Fn(&mut EnforcementRecord) -> bool + Sync),
 ) -> Result<bool, TargetError> {
-    let written = round_trip(shared, target, |object| {
+    let api = target.api(&shared.client);
+    let label = target.display();
+    let written = round_trip(&api, &target.name, &label, Some(&shared.writes), |object| {
         let mut record = match EnforcementRecord::read(object) {
             Ok(Annotation::Record(record)) => record,
             Ok(Annotation::Absent) => EnforcementRecord::empty(),
@@ -254,7 +258,7 @@ pub async fn edit_record(
 }
 
 /// What to do with the object just read.
-enum Step<T> {
+pub(super) enum Step<T> {
     Finish(T),
     /// Write the record with these field patches, then finish with `outcome`.
     Write {
@@ -265,19 +269,21 @@ enum Step<T> {
 }
 
 /// Read, decide, write with the read resourceVersion as precondition; a conflict reads again.
-/// `None`: the object does not exist.
-async fn round_trip<T>(
-    shared: &Shared,
-    target: &Target,
+/// `None`: the object does not exist. With a `gate`, nothing is written once it closes (the
+/// operator lost the lease); `restore-all` runs without one.
+pub(super) async fn round_trip<T>(
+    api: &Api<DynamicObject>,
+    name: &str,
+    label: &str,
+    gate: Option<&WriteGate>,
     step: impl Fn(&Value) -> Step<T>,
 ) -> Result<Option<T>, TargetError> {
-    let api = target.api(&shared.client);
     let kube_error = |source| TargetError::Kube {
-        target: target.display(),
+        target: label.to_owned(),
         source,
     };
     for _ in 0..ATTEMPTS {
-        let Some(live) = api.get_opt(&target.name).await.map_err(kube_error)? else {
+        let Some(live) = api.get_opt(name).await.map_err(kube_error)? else {
             return Ok(None);
         };
         let object = serde_json::to_value(&live).expect("an object from the API serializes");
@@ -289,8 +295,8 @@ async fn round_trip<T>(
                 outcome,
             } => (record, patches, outcome),
         };
-        if !shared.writes.is_open() {
-            return Err(TargetError::NotLeader(target.display()));
+        if gate.is_some_and(|g| !g.is_open()) {
+            return Err(TargetError::NotLeader(label.to_owned()));
         }
         let mut patch = json!({
             "metadata": {
@@ -304,18 +310,48 @@ async fn round_trip<T>(
             merge(&mut patch, change);
         }
         match api
-            .patch(&target.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
         {
             Ok(_) => return Ok(Some(outcome)),
             Err(kube::Error::Api(status)) if status.code == 409 => {
-                tracing::debug!(target = %target.display(), "enforcement patch conflicted; re-reading");
+                tracing::debug!(target = %label, "enforcement patch conflicted; re-reading");
             }
             Err(kube::Error::Api(status)) if status.code == 404 => return Ok(None),
             Err(e) => return Err(kube_error(e)),
         }
     }
-    Err(TargetError::Conflicts(target.display()))
+    Err(TargetError::Conflicts(label.to_owned()))
+}
+
+/// What restoring recorded changes on an object comes to.
+#[derive(Debug, Default)]
+pub(super) struct Restoration {
+    /// Fields that get their prior value back.
+    pub fields: Vec<String>,
+    /// Fields a person changed since; left as they are.
+    pub changed_since: Vec<String>,
+    pub patches: Vec<Value>,
+}
+
+/// Restores `changes` on `object` as it is now.
+pub(super) fn restore_changes<'c>(
+    object: &Value,
+    changes: impl IntoIterator<Item = &'c FieldChange>,
+) -> Restoration {
+    let mut restoration = Restoration::default();
+    for change in changes {
+        match change.restore(object) {
+            Restore::Patch(patch) => {
+                restoration.fields.push(field_name(&change.path));
+                restoration.patches.push(patch);
+            }
+            Restore::ChangedSince { .. } => {
+                restoration.changed_since.push(field_name(&change.path));
+            }
+        }
+    }
+    restoration
 }
 
 /// The decision for one object: the outcome, and the field patches to write with the
@@ -425,25 +461,14 @@ fn decide(
             )
         }
         (Desire::Release, Some(entry)) => {
-            let mut fields = Vec::new();
-            let mut changed_since = Vec::new();
-            let mut patches = Vec::new();
-            for change in &entry.changes {
-                match change.restore(object) {
-                    Restore::Patch(patch) => {
-                        fields.push(field_name(&change.path));
-                        patches.push(patch);
-                    }
-                    Restore::ChangedSince { .. } => changed_since.push(field_name(&change.path)),
-                }
-            }
+            let restored = restore_changes(object, &entry.changes);
             (
                 Converged::Restored {
-                    fields,
-                    changed_since,
+                    fields: restored.fields,
+                    changed_since: restored.changed_since,
                     written: true,
                 },
-                Some(patches),
+                Some(restored.patches),
             )
         }
         (Desire::Release, None) => (Converged::Released, None),
@@ -471,7 +496,7 @@ fn unwritten(outcome: Converged) -> Converged {
 }
 
 /// `spec.syncPolicy.automated` for `/spec/syncPolicy/automated`.
-pub(super) fn field_name(pointer: &str) -> String {
+fn field_name(pointer: &str) -> String {
     pointer
         .trim_start_matches('/')
         .split('/')
@@ -481,7 +506,7 @@ pub(super) fn field_name(pointer: &str) -> String {
 }
 
 /// Merges JSON merge patch `from` into `into` (later values win at the leaves).
-pub(super) fn merge(into: &mut Value, from: Value) {
+fn merge(into: &mut Value, from: Value) {
     match (into, from) {
         (Value::Object(into), Value::Object(from)) => {
             for (key, value) in from {

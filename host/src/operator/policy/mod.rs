@@ -16,10 +16,3 @@ pub use watch::PolicyStores;
 /// The kind names recorded in `status.policies[].kind`.
 pub const NAMESPACED_KIND: &str = "PipelineSecurityPolicy";
 pub const CLUSTER_KIND: &str = "ClusterPipelineSecurityPolicy";
-
-/// Today in UTC: override `expires` dates are UTC days.
-pub fn today() -> k8s_openapi::jiff::civil::Date {
-    k8s_openapi::jiff::Timestamp::now()
-        .to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC)
-        .date()
-}

@@ -11,8 +11,6 @@ pub mod crd;
 pub mod name;
 pub mod write;
 
-use k8s_openapi::jiff::tz::TimeZone;
-
 use crate::api::report::PipelineSecurityReportStatus;
 use crate::operator::context::Shared;
 use crate::operator::evaluation::Evaluation;
@@ -50,7 +48,7 @@ pub async fn publish(
         evaluation,
         status,
         policies,
-        today: now.to_zoned(TimeZone::UTC).date(),
+        today: shared.settings.clock.today(),
         now,
     });
     let name = name::policy_report_name(&written.name);
