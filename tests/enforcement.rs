@@ -1003,6 +1003,12 @@ async fn an_alert_to_a_receiver_that_was_down_is_delivered_once() {
     settled(&h.fake, Duration::from_millis(500)).await;
     let delivered = receiver.delivered();
     assert_eq!(delivered.len(), 1);
+    // Each refused attempt is counted once.
+    let refused = receiver.received().len() - 1;
+    let metrics = running.handle.shared.metrics.encode();
+    let line =
+        format!(r#"sluice_enforcement_actions_total{{action="alert",result="failed"}} {refused}"#);
+    assert!(metrics.contains(&line), "{line} in\n{metrics}");
     assert_eq!(delivered[0].path, "/hooks/T000/B000/secret-token");
     let text = delivered[0].json()["text"]
         .as_str()

@@ -537,10 +537,8 @@ impl Pass<'_> {
             .alerts
             .send(self.shared, target, &message)
             .await
-            .map_err(|e| {
-                count(self.shared, Action::Alert, "failed");
-                format!("alert not delivered: {e}")
-            })?;
+            // Counted as `failed` with the other failed entries of the pass.
+            .map_err(|e| format!("alert not delivered: {e}"))?;
         count(
             self.shared,
             Action::Alert,
